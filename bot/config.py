@@ -1,0 +1,60 @@
+"""Settings: built once at start-up from the environment (and `.env`), then passed down."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    # Language model (any OpenAI-compatible endpoint); no key means offline drafts.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout: float = Field(default=20.0, gt=0)
+    openai_max_retries: int = Field(default=1, ge=0, le=5)
+
+    # Knowledge and index
+    knowledge_dir: Path = Path("knowledge")
+    chroma_path: Path = Path(".rapport/chroma")
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    hnsw_ef_search: int = Field(default=200, ge=10)
+
+    # Bot
+    rapport_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    rapport_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    rapport_workers: int = Field(default=32, ge=1)
+    rapport_today: dt.date | None = None  # pins "today" (tests, demos); default: the real date
+    log_level: str = "INFO"
+
+    @field_validator("rapport_admins", "rapport_allowed_channels", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def state_dir(self) -> Path:
+        """Where Rapport keeps its own files (manifest, locks, feedback) beside the index."""
+        return self.chroma_path.parent if self.chroma_path.name == "chroma" else self.chroma_path
+
+    def today(self) -> dt.date:
+        return self.rapport_today or dt.date.today()
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())

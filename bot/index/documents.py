@@ -1,0 +1,84 @@
+"""Turn parsed knowledge files into the records the vector store holds.
+
+`## Private` sections are deliberately absent here: what is never stored can
+never be retrieved for a language model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.index.store import CollectionName, Record
+from bot.knowledge.models import ContentItem, Customer, PlaybookDoc
+from bot.knowledge.parser import ParsedFile
+
+Splitter = Callable[[str], list[str]]
+
+
+def _pieces(base_id: str, text: str, meta: dict[str, str | int | float | bool], split: Splitter) -> list[Record]:
+    parts = split(text) or [text]
+    if len(parts) == 1:
+        return [Record(id=base_id, text=parts[0], metadata=meta)]
+    return [Record(id=f"{base_id}~{i}", text=part, metadata={**meta, "chunk": i}) for i, part in enumerate(parts)]
+
+
+def customer_records(customer: Customer, split: Splitter) -> list[Record]:
+    base = {"path": customer.path, "customer_id": customer.id}
+    profile_bits = [customer.name]
+    if customer.preferred_name:
+        profile_bits.append(f"known as {customer.preferred_name}")
+    if customer.role or customer.company:
+        profile_bits.append(" at ".join(x for x in (customer.role, customer.company) if x))
+    if customer.interests:
+        profile_bits.append("interested in " + ", ".join(customer.interests))
+    profile = f"{'; '.join(profile_bits)}. {customer.segment.upper()} customer."
+    records = _pieces(f"{customer.path}#profile", profile, {**base, "kind": "profile", "line": 1}, split)
+    for entry in customer.history:
+        meta: dict[str, str | int | float | bool] = {**base, "kind": "history", "line": entry.line}
+        if entry.date:
+            meta |= {"date": entry.date.isoformat(), "channel": entry.channel or "", "direction": entry.direction or ""}
+        records += _pieces(f"{customer.path}#L{entry.line}", entry.text, meta, split)
+    for note in customer.notes:
+        records += _pieces(f"{customer.path}#L{note.line}", note.text, {**base, "kind": "note", "line": note.line}, split)
+    return records
+
+
+def content_records(item: ContentItem, split: Splitter) -> list[Record]:
+    text = f"{item.title}. Topics: {', '.join(item.topics)}. {item.summary}".strip()
+    meta: dict[str, str | int | float | bool] = {
+        "path": item.path,
+        "kind": "content",
+        "audience": item.audience,
+        "promotional": item.promotional,
+        "source": item.source,
+        "line": 1,
+    }
+    return _pieces(item.path, text, meta, split)
+
+
+def playbook_records(doc: PlaybookDoc, split: Splitter) -> list[Record]:
+    records: list[Record] = []
+    start, buf = doc.body_line, []
+    lines = [*doc.body.splitlines(), ""]
+    for offset, line in enumerate(lines):
+        if line.strip():
+            if not buf:
+                start = doc.body_line + offset
+            buf.append(line.strip())
+        elif buf:
+            text = f"{doc.title}: {' '.join(buf)}"
+            meta: dict[str, str | int | float | bool] = {"path": doc.path, "kind": "playbook", "line": start}
+            records += _pieces(f"{doc.path}#L{start}", text, meta, split)
+            buf = []
+    return records
+
+
+def records_for(parsed: ParsedFile, split: Splitter) -> tuple[CollectionName, list[Record]]:
+    item = parsed.item
+    if isinstance(item, Customer):
+        return "customers", customer_records(item, split)
+    if isinstance(item, ContentItem):
+        return "content", content_records(item, split)
+    if isinstance(item, PlaybookDoc):
+        return "playbook", playbook_records(item, split)
+    return {"customer": "customers", "content": "content", "playbook": "playbook"}[parsed.kind], []  # type: ignore[return-value]

@@ -1,0 +1,76 @@
+"""What the index holds, per knowledge file: its hash and the record ids it produced.
+
+The manifest is what makes indexing incremental: an unchanged file is skipped
+without being parsed or embedded, a changed one replaces exactly its own ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from bot.knowledge.models import Problem
+
+MANIFEST = "manifest.json"
+
+
+class FileEntry(BaseModel):
+    hash: str
+    mtime_ns: int = 0
+    size: int = 0
+    collection: str
+    ids: list[str] = Field(default_factory=list)
+    customer_id: str | None = None
+    problems: list[Problem] = Field(default_factory=list)
+
+
+class Manifest(BaseModel):
+    version: int = 1
+    generation: int = 0
+    files: dict[str, FileEntry] = Field(default_factory=dict)
+    synced_at: str | None = None
+
+    @property
+    def problems(self) -> list[Problem]:
+        return sorted((p for f in self.files.values() for p in f.problems), key=lambda p: (p.path, p.line))
+
+    def record_count(self) -> int:
+        return sum(len(f.ids) for f in self.files.values())
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    path = index_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None  # unreadable: treated as no index, so the next sync rebuilds
+
+
+def atomic_write(path: Path, data: str) -> None:
+    """Write to a temporary file, fsync, rename: readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    atomic_write(index_dir / MANIFEST, json.dumps(manifest.model_dump(mode="json"), indent=1))

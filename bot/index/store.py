@@ -1,0 +1,179 @@
+"""The Chroma side of the index: one client, three collections, typed records.
+
+Embedded (`PersistentClient` in a generation folder under CHROMA_PATH) or a
+Chroma server (`CHROMA_HOST`): the same code path, only the client differs.
+Vectors are computed by Rapport's own embedding function and passed in, so the
+indexer knows exactly what was embedded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import chromadb
+import chromadb.api.shared_system_client
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from bot.index.embedding import MiniLMEmbedding
+
+log = logging.getLogger(__name__)
+
+CollectionName = Literal["customers", "content", "playbook"]
+COLLECTIONS: tuple[CollectionName, ...] = ("customers", "content", "playbook")
+ADD_BATCH = 2000
+
+
+@dataclass
+class Record:
+    id: str
+    text: str
+    metadata: dict[str, str | int | float | bool]
+    embedding: Sequence[float] | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # cosine similarity, 1 is identical
+
+
+@dataclass
+class ChromaTarget:
+    """Where the vectors live: an embedded folder or a server (host, port)."""
+
+    path: Path | None = None
+    host: str | None = None
+    port: int = 8000
+    prefix: str = ""  # collection name prefix; a new prefix is a new generation on a server
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_client(target: ChromaTarget) -> ClientAPI:
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if target.host:
+        return chromadb.HttpClient(host=target.host, port=target.port, settings=settings)
+    assert target.path is not None
+    target.path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(target.path), settings=settings)
+
+
+class VectorStore:
+    def __init__(self, target: ChromaTarget, embedder: MiniLMEmbedding, ef_search: int = 200) -> None:
+        self.target = target
+        self.embedder = embedder
+        self.ef_search = ef_search
+        self.client = open_client(target)
+        self._collections: dict[str, Collection] = {}
+
+    def collection(self, name: CollectionName) -> Collection:
+        if name not in self._collections:
+            # Chroma's default ef_search (100) with few neighbours gave poor recall on
+            # filtered queries; a wider search costs little at this size.
+            self._collections[name] = self.client.get_or_create_collection(
+                f"{self.target.prefix}{name}",
+                configuration={
+                    "hnsw": {
+                        "space": "cosine",
+                        "ef_search": self.ef_search,
+                        "ef_construction": 200,
+                        "max_neighbors": 32,
+                    }
+                },
+                embedding_function=self.embedder,  # type: ignore[arg-type]
+            )
+        return self._collections[name]
+
+    def add(self, name: CollectionName, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        missing = [r for r in records if r.embedding is None]
+        if missing:
+            vectors = self.embedder([r.text for r in missing])
+            for record, vector in zip(missing, vectors, strict=True):
+                record.embedding = [float(x) for x in vector]
+        col = self.collection(name)
+        for start in range(0, len(records), ADD_BATCH):
+            batch = records[start : start + ADD_BATCH]
+            col.upsert(
+                ids=[r.id for r in batch],
+                documents=[r.text for r in batch],
+                metadatas=[r.metadata for r in batch],  # type: ignore[misc]
+                embeddings=[list(r.embedding or []) for r in batch],
+            )
+
+    def delete_path(self, name: CollectionName, path: str) -> None:
+        self.collection(name).delete(where={"path": path})
+
+    def delete_ids(self, name: CollectionName, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), ADD_BATCH):
+            self.collection(name).delete(ids=ids[start : start + ADD_BATCH])
+
+    def count(self, name: CollectionName) -> int:
+        return self.collection(name).count()
+
+    def query(
+        self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None = None
+    ) -> list[Hit]:
+        col = self.collection(name)
+        total = col.count()
+        if total == 0 or not text.strip():
+            return []
+        vector = self.embedder([text])[0]
+        result = col.query(
+            query_embeddings=[[float(x) for x in vector]],
+            n_results=min(n, total),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = result["ids"][0]
+        docs = (result.get("documents") or [[]])[0]
+        metas = (result.get("metadatas") or [[]])[0]
+        dists = (result.get("distances") or [[]])[0]
+        return [
+            Hit(id=i, text=d or "", metadata=dict(m or {}), score=1.0 - float(dist))
+            for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
+        ]
+
+    def dump(self, name: CollectionName, skip_path: str | None = None) -> list[Record]:
+        """Every record with its vector (for compaction without re-embedding)."""
+        col = self.collection(name)
+        out: list[Record] = []
+        total = col.count()
+        for offset in range(0, total, ADD_BATCH):
+            got = col.get(limit=ADD_BATCH, offset=offset, include=["documents", "metadatas", "embeddings"])
+            embeddings = got.get("embeddings")
+            for i, rid in enumerate(got["ids"]):
+                meta = dict((got.get("metadatas") or [])[i] or {})
+                if skip_path is not None and meta.get("path") == skip_path:
+                    continue
+                vector = [float(x) for x in embeddings[i]] if embeddings is not None else None
+                out.append(Record(id=rid, text=(got.get("documents") or [])[i] or "", metadata=meta, embedding=vector))
+        return out
+
+    def drop_all(self) -> None:
+        for name in COLLECTIONS:
+            try:
+                self.client.delete_collection(f"{self.target.prefix}{name}")
+            except Exception:  # noqa: BLE001 - a collection that never existed is fine
+                log.debug("collection %s not present", name)
+        self._collections.clear()
+
+    def close(self) -> None:
+        """Release the embedded store's files (needed before its folder is removed)."""
+        self._collections.clear()
+        if self.target.host is None:
+            shared = chromadb.api.shared_system_client.SharedSystemClient
+            identifier = getattr(self.client, "_identifier", None)
+            system = shared._identifier_to_system.pop(identifier, None)
+            shared._identifier_to_refcount.pop(identifier, None)
+            if system is not None:
+                system.stop()

@@ -1,0 +1,94 @@
+"""Read a whole knowledge folder: every file parsed, every problem collected."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.knowledge.models import ContentItem, Customer, PlaybookDoc, Problem
+from bot.knowledge.parser import ParsedFile, kind_of, parse_text
+
+SUBFOLDERS = ("customers", "content", "playbook")
+
+
+def iter_files(root: Path) -> Iterator[str]:
+    """Relative paths of every knowledge file, skipping names that start with '.' or '_'."""
+    for sub in SUBFOLDERS:
+        base = root / sub
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*.md")):
+            rel = path.relative_to(root)
+            if any(part.startswith((".", "_")) for part in rel.parts):
+                continue
+            yield rel.as_posix()
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(root: Path, rel: str) -> tuple[ParsedFile, str]:
+    """Parse one file; returns the parse and the content hash."""
+    raw = (root / rel).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        kind = kind_of(rel) or "customer"
+        problem = Problem(path=rel, line=line, message="file is not valid UTF-8")
+        return ParsedFile(path=rel, kind=kind, item=None, problems=[problem]), digest(raw)
+    return parse_text(rel, text), digest(raw)
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    customers: dict[str, Customer] = field(default_factory=dict)
+    content: list[ContentItem] = field(default_factory=list)
+    playbook: list[PlaybookDoc] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def customer_by_path(self, rel: str) -> Customer | None:
+        return next((c for c in self.customers.values() if c.path == rel), None)
+
+
+def load(root: Path) -> KnowledgeBase:
+    kb = KnowledgeBase(root=root)
+    if not root.is_dir():
+        kb.problems.append(Problem(path=str(root), line=1, message="knowledge folder does not exist"))
+        return kb
+    for rel in iter_files(root):
+        parsed, file_hash = read_file(root, rel)
+        kb.hashes[rel] = file_hash
+        kb.problems.extend(parsed.problems)
+        add(kb, parsed)
+    kb.problems.sort(key=lambda p: (p.path, p.line))
+    return kb
+
+
+def add(kb: KnowledgeBase, parsed: ParsedFile) -> None:
+    item = parsed.item
+    if isinstance(item, Customer):
+        first = kb.customers.get(item.id)
+        if first is not None and first.path != item.path:
+            kb.problems.append(
+                Problem(
+                    path=item.path,
+                    line=parsed.key_lines.get("id", 1),
+                    message=f"duplicate customer id '{item.id}' (already used by {first.path}); file skipped",
+                )
+            )
+            return
+        kb.customers[item.id] = item
+    elif isinstance(item, ContentItem):
+        kb.content.append(item)
+    elif isinstance(item, PlaybookDoc):
+        kb.playbook.append(item)

@@ -1,0 +1,192 @@
+"""Parse one knowledge file into a typed model plus the problems found in it.
+
+Parsing never raises for bad input: every problem becomes a `Problem` with the
+file and line, and whatever could be understood is still returned, so one
+broken file never stops the rest of the folder from being indexed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.knowledge.frontmatter import Document, FrontMatterError, split
+from bot.knowledge.models import (
+    HISTORY_CHANNELS,
+    ContentItem,
+    Customer,
+    HistoryEntry,
+    PlaybookDoc,
+    Problem,
+    Section,
+)
+
+Kind = Literal["customer", "content", "playbook"]
+M = TypeVar("M", bound=BaseModel)
+
+HISTORY_RE = re.compile(
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2})\s+(?P<channel>[a-z-]+)\s+(?P<direction>[a-z]+)"
+    r"(?:\s+\((?P<author>[^)]*)\))?\s*:\s*(?P<text>.+)$"
+)
+LIST_ITEM_RE = re.compile(r"^\s{0,3}[-*+]\s+(?P<item>.*)$")
+HEADING_RE = re.compile(r"^##\s+(?P<title>.+?)\s*#*\s*$")
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    kind: Kind
+    item: Customer | ContentItem | PlaybookDoc | None
+    problems: list[Problem] = field(default_factory=list)
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+def kind_of(rel_path: str) -> Kind | None:
+    top = rel_path.split("/", 1)[0]
+    return {"customers": "customer", "content": "content", "playbook": "playbook"}.get(top)  # type: ignore[return-value]
+
+
+def parse_text(rel_path: str, text: str) -> ParsedFile:
+    kind = kind_of(rel_path)
+    if kind is None:
+        raise ValueError(f"{rel_path} is not under customers/, content/ or playbook/")
+    result = ParsedFile(path=rel_path, kind=kind, item=None)
+    try:
+        doc = split(text)
+    except FrontMatterError as exc:
+        result.problems.append(Problem(path=rel_path, line=exc.line, message=exc.message))
+        return result
+    result.key_lines = doc.key_lines
+    if kind == "customer":
+        result.item = _customer(rel_path, doc, result.problems)
+    elif kind == "content":
+        result.item = _content(rel_path, doc, result.problems)
+    else:
+        result.item = _playbook(rel_path, doc, result.problems)
+    return result
+
+
+def _validate(
+    model: type[M], rel_path: str, doc: Document, extra: dict[str, Any], problems: list[Problem]
+) -> M | None:
+    try:
+        return model.model_validate({**doc.data, **extra})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            field_name = ".".join(str(p) for p in loc) or "front matter"
+            if err["type"] == "missing":
+                message = f"missing required field '{field_name}'"
+            else:
+                value = err.get("input")
+                shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+                message = f"field '{field_name}': {err['msg']}{shown}"
+            problems.append(Problem(path=rel_path, line=doc.line_of(loc), message=message))
+        return None
+
+
+def _sections(doc: Document) -> dict[str, list[tuple[int, str]]]:
+    """Body lines grouped by `## Heading` (lower-cased); text before any heading is ''."""
+    out: dict[str, list[tuple[int, str]]] = {"": []}
+    current = ""
+    for offset, line in enumerate(doc.body.splitlines()):
+        match = HEADING_RE.match(line)
+        if match:
+            current = match["title"].strip().lower()
+            out.setdefault(current, [])
+            continue
+        out[current].append((doc.body_line + offset, line))
+    return out
+
+
+def _blocks(lines: list[tuple[int, str]]) -> list[Section]:
+    """Paragraphs of a section, each with the line it starts on."""
+    blocks: list[Section] = []
+    start, buf = 0, []
+    for number, line in [*lines, (0, "")]:
+        if line.strip():
+            if not buf:
+                start = number
+            buf.append(line.strip())
+        elif buf:
+            blocks.append(Section(line=start, text="\n".join(buf)))
+            buf = []
+    return blocks
+
+
+def _history(rel_path: str, lines: list[tuple[int, str]], problems: list[Problem]) -> list[HistoryEntry]:
+    items: list[tuple[int, str]] = []
+    for number, line in lines:
+        match = LIST_ITEM_RE.match(line)
+        if match:
+            items.append((number, match["item"].strip()))
+        elif line.strip() and items:  # a wrapped continuation of the previous item
+            items[-1] = (items[-1][0], f"{items[-1][1]} {line.strip()}")
+        elif line.strip():
+            problems.append(
+                Problem(path=rel_path, line=number, message="text under ## History is not a list item; ignored")
+            )
+    return [_history_entry(rel_path, number, item, problems) for number, item in items]
+
+
+def _history_entry(rel_path: str, number: int, item: str, problems: list[Problem]) -> HistoryEntry:
+    def undated(reason: str) -> HistoryEntry:
+        problems.append(
+            Problem(path=rel_path, line=number, message=f"malformed history line ({reason}); kept as an undated note")
+        )
+        return HistoryEntry(line=number, text=item)
+
+    match = HISTORY_RE.match(item)
+    if not match:
+        return undated("expected '- YYYY-MM-DD CHANNEL in|out[ (AUTHOR)]: TEXT'")
+    try:
+        date = dt.date.fromisoformat(_iso(match["date"]))
+    except ValueError:
+        return undated(f"bad date {match['date']!r}")
+    channel = match["channel"]
+    if channel not in HISTORY_CHANNELS:
+        return undated(f"unknown channel {channel!r}, expected one of {', '.join(HISTORY_CHANNELS)}")
+    if match["direction"] not in ("in", "out"):
+        return undated(f"direction must be 'in' or 'out', got {match['direction']!r}")
+    return HistoryEntry(
+        line=number,
+        text=match["text"].strip(),
+        date=date,
+        channel=channel,  # type: ignore[arg-type]
+        direction=match["direction"],  # type: ignore[arg-type]
+        author=(match["author"] or "").strip() or None,
+    )
+
+
+def _iso(date: str) -> str:
+    year, month, day = date.split("-")
+    return f"{year}-{int(month):02d}-{int(day):02d}" if len(month) <= 2 and len(day) <= 2 else date
+
+
+def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer | None:
+    sections = _sections(doc)
+    history = _history(rel_path, sections.get("history", []), problems)
+    notes = _blocks(sections.get("notes", []))
+    private = _blocks(sections.get("private", []))
+    extra = {"path": rel_path, "history": history, "notes": notes, "private": private}
+    customer = _validate(Customer, rel_path, doc, extra, problems)
+    if customer and customer.contact.channels == []:
+        problems.append(
+            Problem(path=rel_path, line=doc.line_of(("contact", "channels")), message="contact.channels is empty")
+        )
+    return customer
+
+
+def _content(rel_path: str, doc: Document, problems: list[Problem]) -> ContentItem | None:
+    summary = doc.body.strip()
+    extra = {"path": rel_path, "summary": summary, "body_line": doc.body_line}
+    return _validate(ContentItem, rel_path, doc, extra, problems)
+
+
+def _playbook(rel_path: str, doc: Document, problems: list[Problem]) -> PlaybookDoc | None:
+    extra = {"path": rel_path, "body": doc.body, "body_line": doc.body_line}
+    return _validate(PlaybookDoc, rel_path, doc, extra, problems)

@@ -1,0 +1,114 @@
+"""The knowledge the services read: the parsed folder, the index, the customer finder.
+
+One object per process, built once and passed down. A reload swaps in a new
+snapshot atomically, so a question being answered never sees half an update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.index.indexer import Index, IndexBusy, SyncReport
+from bot.knowledge import folder
+from bot.knowledge.folder import KnowledgeBase
+from bot.knowledge.models import Customer
+from bot.knowledge.writer import append_history, erase_file, history_line
+from bot.services.lookup import CustomerFinder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    kb: KnowledgeBase
+    finder: CustomerFinder
+
+
+@dataclass
+class NoteResult:
+    customer_id: str
+    path: str
+    line: int
+    indexed: bool  # False when another process (the running bot) owns the index
+
+
+@dataclass
+class ForgetResult:
+    customer_id: str
+    path: str
+    erased_from_index: bool
+
+
+class UnknownCustomer(LookupError):
+    pass
+
+
+class Knowledge:
+    def __init__(self, settings: Settings, index: Index | None = None) -> None:
+        self.settings = settings
+        self.index = index or Index(settings)
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.settings.knowledge_dir
+
+    def today(self) -> dt.date:
+        return self.settings.today()
+
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            self.reload()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def reload(self) -> Snapshot:
+        kb = folder.load(self.root)
+        snap = Snapshot(kb=kb, finder=CustomerFinder(kb.customers, self.index.store()))
+        with self._lock:
+            self._snapshot = snap
+        return snap
+
+    def sync(self, full: bool = False, wait: float = 0, progress: object = None) -> SyncReport:
+        report = self.index.sync(full=full, wait=wait, progress=progress)  # type: ignore[arg-type]
+        self.reload()
+        return report
+
+    def customer(self, customer_id: str) -> Customer:
+        found = self.snapshot().kb.customers.get(customer_id)
+        if found is None:
+            found = self.reload().kb.customers.get(customer_id)
+        if found is None:
+            raise UnknownCustomer(f"no customer with id '{customer_id}' in {self.root}/customers")
+        return found
+
+    def add_note(
+        self, customer_id: str, text: str, channel: str = "chat", direction: str = "out", author: str | None = None
+    ) -> NoteResult:
+        """Append a history entry; the entry is on disk before this returns, indexed or not."""
+        customer = self.customer(customer_id)
+        line = history_line(self.today(), channel, direction, text, author)
+        number = append_history(self.root / customer.path, line)
+        indexed = self._try_sync()
+        return NoteResult(customer_id, customer.path, number, indexed)
+
+    def forget(self, customer_id: str) -> ForgetResult:
+        customer = self.customer(customer_id)
+        erase_file(self.root / customer.path)
+        erased = self._try_sync()
+        return ForgetResult(customer_id, customer.path, erased)
+
+    def _try_sync(self) -> bool:
+        try:
+            self.sync(wait=5)
+        except IndexBusy:
+            log.info("index busy: the process that owns it will pick up the change")
+            self.reload()
+            return False
+        return True

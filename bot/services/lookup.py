@@ -1,0 +1,181 @@
+"""Find the customer a query or question is about.
+
+Three signals, strongest first: an exact email or id; a lexical match on names,
+preferred names and companies (typo-tolerant, because local Chroma has no
+keyword search); and the meaning of the text against each customer's history,
+notes and profile vectors ("the cafe owner in Leeds who complained about grind
+size").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.index.store import Hit, VectorStore
+from bot.knowledge.models import Customer
+from bot.services.text import COMMON_WORDS, EMAIL_RE, capitalised_words, fold, words
+
+MatchKind = Literal["id", "email", "name", "preferred_name", "first_name", "last_name", "company", "description"]
+
+# Weights of each kind of lexical evidence: a full name says more than a first name.
+WEIGHTS: dict[str, float] = {
+    "name": 1.0,
+    "preferred_name": 0.9,
+    "company": 0.85,
+    "first_name": 0.8,
+    "last_name": 0.75,
+}
+LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
+TIE_MARGIN = 0.03
+MIN_DESCRIPTION_SCORE = 0.35
+FILTERED_QUERY_LIMIT = 8
+COMPANY_STOPWORDS = frozenset({"ltd", "limited", "co", "inc", "llc", "plc", "the", "and", "of", "gmbh", "&"})
+
+
+@dataclass
+class Match:
+    customer: Customer
+    score: float
+    matched: MatchKind
+    evidence: list[Hit] = field(default_factory=list)
+    tie: bool = False
+
+
+def _max_edits(token: str) -> int:
+    if len(token) <= 3:
+        return 0
+    return 1 if len(token) < 8 else 2
+
+
+class NameIndex:
+    """Name, preferred-name and company tokens of every customer, for fuzzy lookup."""
+
+    def __init__(self, customers: dict[str, Customer]) -> None:
+        self.customers = customers
+        self.by_email = {fold(c.email): c.id for c in customers.values() if c.email}
+        self.by_token: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for c in customers.values():
+            parts = words(c.name)
+            self._add(parts[0], c.id, "first")
+            for part in parts[1:]:
+                self._add(part, c.id, "last")
+            if c.preferred_name and words(c.preferred_name) != parts[:1]:
+                for part in words(c.preferred_name):
+                    self._add(part, c.id, "preferred")
+            for part in words(c.company or ""):
+                if part not in COMPANY_STOPWORDS:
+                    self._add(part, c.id, "company")
+        self.vocab = list(self.by_token)
+
+    def _add(self, token: str, cid: str, kind: str) -> None:
+        self.by_token[token].add((cid, kind))
+
+    def token_hits(self, token: str) -> list[tuple[str, float]]:
+        """Vocabulary tokens close to `token`, with a similarity in (0, 1]."""
+        if token in self.by_token:
+            return [(token, 1.0)]
+        limit = _max_edits(token)
+        if limit == 0:
+            return []
+        found = process.extract(token, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        return [(word, 1.0 - dist / max(len(token), len(word))) for word, dist, _ in found if word[0] == token[0]]
+
+    def lexical(self, text: str) -> dict[str, tuple[float, MatchKind]]:
+        capitals = capitalised_words(text)
+        seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind -> similarity
+        for token in dict.fromkeys(words(text)):
+            if token in COMMON_WORDS and token not in capitals:
+                continue
+            for vocab_word, sim in self.token_hits(token):
+                for cid, kind in self.by_token[vocab_word]:
+                    seen[cid][f"{kind}:{vocab_word}"] = max(seen[cid].get(f"{kind}:{vocab_word}", 0), sim)
+        return {cid: best for cid, hits in seen.items() if (best := self._score(cid, hits))[0] > 0}
+
+    def _score(self, cid: str, hits: dict[str, float]) -> tuple[float, MatchKind]:
+        c = self.customers[cid]
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for key, sim in hits.items():
+            by_kind[key.split(":", 1)[0]].append(sim)
+        options: list[tuple[float, MatchKind]] = []
+        first, last = by_kind.get("first"), by_kind.get("last")
+        if first and last:
+            options.append((WEIGHTS["name"] * (max(first) + max(last)) / 2, "name"))
+        if first:
+            options.append((WEIGHTS["first_name"] * max(first), "first_name"))
+        if last:
+            options.append((WEIGHTS["last_name"] * max(last), "last_name"))
+        if by_kind.get("preferred"):
+            options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
+        company_tokens = {w for w in words(c.company or "") if w not in COMPANY_STOPWORDS}
+        company_hits = by_kind.get("company", [])
+        if company_tokens and len(company_hits) >= len(company_tokens):
+            options.append((WEIGHTS["company"] * min(company_hits), "company"))
+        return max(options, default=(0.0, "name"))
+
+
+class CustomerFinder:
+    def __init__(self, customers: dict[str, Customer], store: VectorStore | None) -> None:
+        self.customers = customers
+        self.names = NameIndex(customers)
+        self.store = store
+
+    def exact(self, text: str) -> Match | None:
+        stripped = text.strip()
+        if stripped in self.customers:
+            return Match(self.customers[stripped], 1.0, "id")
+        emails = [fold(e) for e in EMAIL_RE.findall(text)]
+        ids = [self.names.by_email[e] for e in emails if e in self.names.by_email]
+        ids += [w for w in stripped.split() if w in self.customers]
+        unique = list(dict.fromkeys(ids))
+        if len(unique) == 1:
+            return Match(self.customers[unique[0]], 1.0, "email" if emails else "id")
+        return None
+
+    def semantic(self, text: str, n: int = 60) -> dict[str, list[Hit]]:
+        if self.store is None:
+            return {}
+        hits: dict[str, list[Hit]] = defaultdict(list)
+        for hit in self.store.query("customers", text, n):
+            cid = str(hit.metadata.get("customer_id", ""))
+            if cid in self.customers:
+                hits[cid].append(hit)
+        return hits
+
+    def semantic_for(self, cid: str, text: str, n: int = 3) -> list[Hit]:
+        """This customer's best-matching records (for breaking ties between name matches)."""
+        if self.store is None:
+            return []
+        return self.store.query("customers", text, n, where={"customer_id": cid})
+
+    def find(self, text: str, limit: int = 10) -> list[Match]:
+        exact = self.exact(text)
+        if exact:
+            return [exact]
+        lexical = self.names.lexical(text)
+        if lexical and len(lexical) <= FILTERED_QUERY_LIMIT:
+            semantic = {cid: self.semantic_for(cid, text) for cid in lexical}
+        else:
+            semantic = self.semantic(text)
+        sem_score = {cid: max(h.score for h in hs) for cid, hs in semantic.items()}
+        matches: list[Match] = []
+        if lexical:
+            for cid, (lex, kind) in lexical.items():
+                score = LEXICAL_SHARE * lex + (1 - LEXICAL_SHARE) * max(sem_score.get(cid, 0.0), 0.0)
+                matches.append(Match(self.customers[cid], score, kind, semantic.get(cid, [])))
+        else:
+            for cid, score in sem_score.items():
+                if score >= MIN_DESCRIPTION_SCORE:
+                    matches.append(Match(self.customers[cid], score, "description", semantic[cid]))
+        matches.sort(key=lambda m: (-m.score, m.customer.id))
+        matches = matches[:limit]
+        for m in matches:
+            m.score = round(m.score, 3)
+        if len(matches) > 1 and matches[0].score - matches[1].score <= TIE_MARGIN:
+            for m in matches:
+                m.tie = matches[0].score - m.score <= TIE_MARGIN
+        return matches

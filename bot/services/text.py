@@ -1,0 +1,42 @@
+"""Small text helpers shared by lookup, intent and the guard."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+# Words that may be typed in lower case in a question without naming anyone. A name
+# that is also one of these ("Will", "May") is only taken when capitalised.
+COMMON_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as ask asked at back be because been
+    before being below best between both but by can could customer customers did do does doing done down
+    draft drafts during each email few for from further get give go going good had has have having he her
+    here hers herself him himself his how i if in into is it its itself just last late let like me message
+    more most my myself need new next no nor not now of off on once only or order other our ours out over
+    own parcel please reach reply respond same say send sent she should so some such tell than thank thanks
+    that the their theirs them themselves then there these they this those through to today too under until
+    up us very wants was we were what when where which while who whom why will with would write yesterday
+    you your yours check follow answer up week month call text note about regarding re fw hi hello dear
+    may june april august mark bill rose grace hope joy faith summer autumn sunny chance
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so 'Zoë' matches 'zoe'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, possessives removed ("Jane's" -> "jane")."""
+    return [re.sub(r"['’]s$", "", w) for w in WORD_RE.findall(fold(text))]
+
+
+def capitalised_words(text: str) -> set[str]:
+    """Folded forms of the words written with a capital letter (not at sentence start only)."""
+    return {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", text)}
