@@ -38,7 +38,12 @@ DEFAULT_BATCH_SIZE = 32
 DEFAULT_WINDOW_OVERLAP = 32  # tokens shared by neighbouring windows of a long text
 _CONTENT_WINDOW = MODEL_WINDOW - 2
 _CONFIG_KEYS = frozenset(
-    {"batch_size", "window_overlap", "intra_op_threads", "preferred_providers"}
+    {
+        "batch_size",
+        "window_overlap",
+        "intra_op_threads",
+        "preferred_providers",
+    },
 )
 # Coarsest first: paragraphs, lines, sentences, words. Each cut falls after the match, so the
 # whitespace stays with the piece before it and is stripped there.
@@ -160,7 +165,9 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
             raise ValueError("preferred_providers must be None or a list of strings")
 
     def validate_config_update(
-        self, old_config: dict[str, Any], new_config: dict[str, Any]
+        self,
+        old_config: dict[str, Any],
+        new_config: dict[str, Any],
     ) -> None:
         """Any setting may change: none of them affects the vectors already stored."""
         self.validate_config({**old_config, **new_config})

@@ -14,6 +14,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,14 +90,16 @@ class Index:
 
     # -- writing -----------------------------------------------------------------
 
-    def lock(self, wait: float = 0) -> FileLock:
-        """Take the writer lock; raises IndexBusy if another process holds it."""
+    def lock(self, wait: float = 0) -> AbstractContextManager[object]:
+        """Take the writer lock (re-entrant in this process); raises IndexBusy if another process holds it.
+
+        Use as `with index.lock():`, or call it once and keep it for a process's lifetime (the bot).
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
-            self._file_lock.acquire(timeout=wait)
+            return self._file_lock.acquire(timeout=wait)
         except Timeout as exc:
             raise IndexBusy(f"the index at {self.dir} is being written by another process") from exc
-        return self._file_lock
 
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 0) -> SyncReport:
         with self._thread_lock, self.lock(wait):

@@ -1,0 +1,121 @@
+"""Parsing one file: typed models, and every problem named with its file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.knowledge.models import Customer
+from bot.knowledge.parser import parse_text
+
+GOOD = """---
+id: cus-0042
+name: Jane Okafor
+preferred_name: Janie
+pronouns: she/her
+email: jane@example.com
+phone: "+44 7700 900123"
+segment: b2c
+tier: vip
+customer_since: 2021-03-14
+contact:
+  channels: [email, sms]
+  frequency: monthly
+  last_contacted: 2026-11-01
+interests: [trail running]
+avoid: [discount codes]
+---
+## History
+- 2026-10-12 email in: Asked whether the Ridge trail shoe comes in a wide fit.
+- 2026-10-13 email out (Sam): Sent the wide-fit chart;
+  she ordered size 39.
+
+## Notes
+Runs the Peak District half marathon every May.
+
+## Private
+Asked us not to mention her divorce.
+"""
+
+
+def test_customer_file_parses_into_typed_model() -> None:
+    parsed = parse_text("customers/jane.md", GOOD)
+    assert parsed.problems == []
+    c = parsed.item
+    assert isinstance(c, Customer)
+    assert (c.id, c.display_name, c.first_name, c.tier) == ("cus-0042", "Janie", "Jane", "vip")
+    assert c.contact.channels == ["email", "sms"]
+    assert c.contact.last_contacted == dt.date(2026, 11, 1)
+    assert [e.line for e in c.history] == [19, 20]
+    assert c.history[1].author == "Sam"
+    assert c.history[1].text.endswith("she ordered size 39.")  # wrapped continuation joined
+    assert c.notes[0].line == 24
+    assert "divorce" in c.private_text
+
+
+def test_preferred_name_defaults_to_first_word() -> None:
+    parsed = parse_text("customers/x.md", GOOD.replace("preferred_name: Janie\n", ""))
+    assert isinstance(parsed.item, Customer)
+    assert parsed.item.display_name == "Jane"
+
+
+def problems(text: str, path: str = "customers/x.md") -> list[str]:
+    return [str(p) for p in parse_text(path, text).problems]
+
+
+def test_bad_yaml_names_the_line() -> None:
+    text = "---\nid: cus-1\nname: [unclosed\nsegment: b2b\n---\n"
+    found = problems(text)
+    assert len(found) == 1 and found[0].startswith("customers/x.md:") and "bad YAML" in found[0]
+    line = int(found[0].split(":")[1])
+    assert 3 <= line <= 5
+
+
+def test_missing_required_field_and_unknown_segment() -> None:
+    text = "---\nid: cus-1\nsegment: b2x\n---\n"
+    found = problems(text)
+    assert "customers/x.md:1: missing required field 'name'" in found
+    assert any(p.startswith("customers/x.md:3: field 'segment'") and "b2x" in p for p in found)
+
+
+def test_nested_field_error_points_at_its_line() -> None:
+    text = "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n  channels: [email, fax]\n  frequency: daily\n---\n"
+    found = problems(text)
+    assert any(p.startswith("customers/x.md:6: field 'contact.channels.1'") for p in found)
+    assert any(p.startswith("customers/x.md:7: field 'contact.frequency'") for p in found)
+
+
+def test_malformed_history_lines_are_reported_and_kept_as_undated_notes() -> None:
+    text = GOOD.replace(
+        "- 2026-10-12 email in:", "- 2026-13-12 email in:"
+    ).replace("## Notes", "- no date here\n- 2026-10-20 fax in: Sent a fax.\n\n## Notes")
+    parsed = parse_text("customers/x.md", text)
+    msgs = [str(p) for p in parsed.problems]
+    assert any(m.startswith("customers/x.md:19: malformed history line (bad date '2026-13-12')") for m in msgs)
+    assert any(m.startswith("customers/x.md:23: malformed history line") for m in msgs)
+    assert any(m.startswith("customers/x.md:24: malformed history line (unknown channel 'fax'") for m in msgs)
+    assert isinstance(parsed.item, Customer)
+    undated = [e for e in parsed.item.history if not e.dated]
+    assert [e.text for e in undated] == [
+        "2026-13-12 email in: Asked whether the Ridge trail shoe comes in a wide fit.",
+        "no date here",
+        "2026-10-20 fax in: Sent a fax.",
+    ]
+
+
+def test_missing_front_matter() -> None:
+    assert problems("# just markdown\n") == [
+        "customers/x.md:1: missing YAML front matter (the file must start with '---')"
+    ]
+
+
+def test_content_and_playbook_files() -> None:
+    content = parse_text(
+        "content/a.md", "---\ntitle: T\nsource: third-party\naudience: b2c\npromotional: true\n---\nWhy it helps.\n"
+    )
+    assert content.problems == [] and content.item is not None
+    assert content.item.summary == "Why it helps."  # type: ignore[union-attr]
+    bad = parse_text("content/b.md", "---\ntitle: T\naudience: everyone\n---\n")
+    assert [str(p) for p in bad.problems][0].startswith("content/b.md:3: field 'audience'")
+    playbook = parse_text("playbook/r.md", "---\ntitle: Returns\n---\nThirty days.\n")
+    assert playbook.problems == [] and playbook.item is not None
+    assert parse_text("playbook/r.md", "---\ntopics: [x]\n---\n").problems[0].message == "missing required field 'title'"
