@@ -1,0 +1,60 @@
+"""What a staff member's question asks for: a reply or proactive outreach, and on which channel.
+
+The difference matters for consent: answering a customer's own message is
+always allowed, reaching out first is not (DESIGN.md, "Consent first").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.knowledge.models import Channel, Customer
+from bot.services.text import fold
+
+Intent = Literal["reply", "outreach"]
+
+REPLY_CUES = re.compile(
+    r"\b(repl(y|ies|ying)|respond|answer(ing)?|get back to|(she|he|they|customer) (asked|asks|wrote|writes|said|says"
+    r"|wants to know|is asking|complained|emailed|texted|messaged|called|rang)|asked (us|me|about|whether|if)"
+    r"|(her|his|their) (question|message|email|complaint|enquiry|inquiry|text|voicemail)|wrote in|came back)\b"
+)
+OUTREACH_CUES = re.compile(
+    r"\b(check(ing)? in|follow(ing)?[ -]?up|reach(ing)? out|touch(ing)? base|send (her|him|them|something)"
+    r"|share|introduc\w*|let (her|him|them) know about|tell (her|him|them) about|promot\w*|newsletter"
+    r"|what (should|could|can) (i|we) (send|share)|reconnect|re-?engage|catch up|haven'?t heard|nudge|upsell|invite)\b"
+)
+CHANNEL_CUES: list[tuple[Channel, re.Pattern[str]]] = [
+    ("sms", re.compile(r"\b(text (her|him|them|message)|sms|whatsapp|by text|via text|send (a|her|him|them) text)\b")),
+    ("phone", re.compile(r"\b(call (her|him|them)|phone (her|him|them)|ring (her|him|them)|by phone|phone call|a call)\b")),
+    ("email", re.compile(r"\b(email (her|him|them)|by email|via email|an email|e-mail)\b")),
+    ("mail", re.compile(r"\b(letter|by post|postcard|in the mail|handwritten (note|card))\b")),
+    ("slack", re.compile(r"\b(on slack|via slack|slack (her|him|them)|slack connect|slack dm)\b")),
+]
+
+
+@dataclass(frozen=True)
+class Request:
+    intent: Intent
+    channel: Channel | None  # a channel the question explicitly asks for
+
+
+def classify(question: str, customer: Customer | None) -> Request:
+    text = fold(question)
+    channel = next((name for name, pattern in CHANNEL_CUES if pattern.search(text)), None)
+    if REPLY_CUES.search(text):
+        return Request("reply", channel)
+    if OUTREACH_CUES.search(text):
+        return Request("outreach", channel)
+    return Request(_default_intent(customer), channel)
+
+
+def _default_intent(customer: Customer | None) -> Intent:
+    """No cue: a customer whose latest message is theirs is waiting for a reply."""
+    if customer is None:
+        return "reply"
+    dated = [e for e in customer.history if e.date]
+    if dated and max(dated, key=lambda e: (e.date, e.line)).direction == "in":
+        return "reply"
+    return "outreach"
