@@ -147,6 +147,21 @@ def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if matches else 1
 
 
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.card import render
+    from bot.services.container import build_services
+
+    services = build_services(settings)
+    ensure_index(services.knowledge)
+    answer = services.assistant.ask(args.question, customer_id=args.customer)
+    if args.json:
+        print(answer.model_dump_json(indent=2, exclude={"question"}, exclude_none=False))
+    else:
+        customer = services.knowledge.snapshot().kb.customers.get(answer.customer.id) if answer.customer else None
+        print(render(answer, customer))
+    return 0
+
+
 def cmd_note(args: argparse.Namespace, settings: Settings) -> int:
     knowledge = Knowledge(settings)
     result = knowledge.add_note(args.customer, args.text, args.channel, args.direction, args.author)
@@ -171,6 +186,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "check": cmd_check,
     "index": cmd_index,
     "lookup": cmd_lookup,
+    "ask": cmd_ask,
     "note": cmd_note,
     "forget": cmd_forget,
 }
