@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     chroma_path: Path = Path(".rapport/chroma")
     chroma_host: str | None = None
     chroma_port: int = 8000
-    hnsw_ef_search: int = Field(default=200, ge=10)
+    hnsw_ef_search: int = Field(default=1000, ge=10)
 
     # Bot
     rapport_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
