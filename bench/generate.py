@@ -1,6 +1,6 @@
 """Generate a realistic synthetic knowledge folder (fixed seed) for benchmarks.
 
-    python bench/generate.py OUT_DIR --customers 1000 [--history 20] [--content 500] [--playbook 20]
+python bench/generate.py OUT_DIR --customers 1000 [--history 20] [--content 500] [--playbook 20]
 """
 
 from __future__ import annotations
@@ -10,19 +10,111 @@ import datetime as dt
 import random
 from pathlib import Path
 
-FIRST = (
-    "Aisha Ben Chloe Dev Elena Femi Grace Hamza Ines Jonas Kofi Lena Mateo Nia Omar Priya Quinn Rosa Sami Tariq "
-    "Una Viktor Wen Xavier Yara Zoe Amir Bea Carlos Dara Eli Farah Gus Hana Ivo Jude Kira Luca Mina Noor"
-).split()
-LAST = (
-    "Okafor Chen Patel Novak Silva Murphy Haddad Kowalski Ahmed Jensen Rossi Mensah Tanaka Garcia Fischer Byrne "
-    "Costa Dubois Ivanova Kaur Larsen Moreau Nakamura Owusu Petrov Quist Romero Sato Tran Usman Varga Weber"
-).split()
-TOWNS = "Leeds York Bristol Glasgow Cardiff Norwich Bath Derby Exeter Hull Oxford Leicester".split()
-BUSINESS = "Cafe Bakery Office Studio Bistro Deli Roastery Hotel Gym Library".split()
+FIRST = [
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Femi",
+    "Grace",
+    "Hamza",
+    "Ines",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Una",
+    "Viktor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Amir",
+    "Bea",
+    "Carlos",
+    "Dara",
+    "Eli",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jude",
+    "Kira",
+    "Luca",
+    "Mina",
+    "Noor",
+]
+LAST = [
+    "Okafor",
+    "Chen",
+    "Patel",
+    "Novak",
+    "Silva",
+    "Murphy",
+    "Haddad",
+    "Kowalski",
+    "Ahmed",
+    "Jensen",
+    "Rossi",
+    "Mensah",
+    "Tanaka",
+    "Garcia",
+    "Fischer",
+    "Byrne",
+    "Costa",
+    "Dubois",
+    "Ivanova",
+    "Kaur",
+    "Larsen",
+    "Moreau",
+    "Nakamura",
+    "Owusu",
+    "Petrov",
+    "Quist",
+    "Romero",
+    "Sato",
+    "Tran",
+    "Usman",
+    "Varga",
+    "Weber",
+]
+TOWNS = [
+    "Leeds",
+    "York",
+    "Bristol",
+    "Glasgow",
+    "Cardiff",
+    "Norwich",
+    "Bath",
+    "Derby",
+    "Exeter",
+    "Hull",
+    "Oxford",
+    "Leicester",
+]
+BUSINESS = ["Cafe", "Bakery", "Office", "Studio", "Bistro", "Deli", "Roastery", "Hotel", "Gym", "Library"]
 TOPICS = [
-    "espresso", "pour-over", "cold brew", "decaf", "grinder maintenance", "sustainability", "latte art",
-    "office coffee", "cafe business", "origin trips", "milk alternatives", "home brewing", "water chemistry",
+    "espresso",
+    "pour-over",
+    "cold brew",
+    "decaf",
+    "grinder maintenance",
+    "sustainability",
+    "latte art",
+    "office coffee",
+    "cafe business",
+    "origin trips",
+    "milk alternatives",
+    "home brewing",
+    "water chemistry",
 ]
 IN_TEXTS = [
     "Asked when the {topic} order would arrive; the parcel is {days} days late.",
@@ -123,7 +215,8 @@ def content(rng: random.Random, n: int) -> str:
 def playbook(rng: random.Random, n: int) -> str:
     topic = TOPICS[n % len(TOPICS)]
     body = "\n\n".join(
-        f"Rule {i} about {topic}: customers get {rng.randint(5, 30)} days for {rng.choice(['returns', 'repairs', 'credits'])}."
+        f"Rule {i} about {topic}: customers get {rng.randint(5, 30)} days "
+        f"for {rng.choice(['returns', 'repairs', 'credits'])}."
         for i in range(rng.randint(3, 8))
     )
     return f"---\ntitle: {topic.title()} policy {n}\ntopics: [{topic}]\n---\n{body}\n"

@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import Settings  # noqa: E402
-from bot.index.indexer import Index  # noqa: E402
+from bot.config import Settings
+from bot.index.indexer import Index
 
 QUESTIONS = [
     "complained about grind size for a batch brewer",

@@ -33,9 +33,13 @@ def codes(c: Customer, proactive: bool = True) -> list[str]:
 
 
 def test_last_contact_is_the_later_of_field_and_newest_out_entry() -> None:
-    c = person(last=dt.date(2026, 10, 1), history=[entry(dt.date(2026, 10, 20), "out"), entry(dt.date(2026, 11, 20), "in")])
+    c = person(
+        last=dt.date(2026, 10, 1), history=[entry(dt.date(2026, 10, 20), "out"), entry(dt.date(2026, 11, 20), "in")]
+    )
     assert last_contact(c) == dt.date(2026, 10, 20)  # inbound does not count
-    assert last_contact(person(last=dt.date(2026, 11, 2), history=[entry(dt.date(2026, 10, 20), "out")])) == dt.date(2026, 11, 2)
+    assert last_contact(person(last=dt.date(2026, 11, 2), history=[entry(dt.date(2026, 10, 20), "out")])) == dt.date(
+        2026, 11, 2
+    )
 
 
 def test_too_soon_names_the_first_allowed_date() -> None:

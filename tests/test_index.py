@@ -48,7 +48,11 @@ def test_broken_files_are_reported_and_good_files_still_indexed(
     write(folder, "customers/broken-yaml.md", "---\nid: cus-9\nname: [oops\n---\n")
     write(folder, "customers/no-name.md", "---\nid: cus-8\nsegment: b2c\n---\n")
     write(folder, "customers/dup.md", customer("cus-1", "Ann Other", "- 2026-01-05 email in: Duplicate person."))
-    write(folder, "customers/bad-line.md", customer("cus-7", "Cy Young", "- yesterday we talked\n- 2026-01-09 sms in: Hi."))
+    write(
+        folder,
+        "customers/bad-line.md",
+        customer("cus-7", "Cy Young", "- yesterday we talked\n- 2026-01-09 sms in: Hi."),
+    )
     index = make_index(folder, tmp_path, embedder)
     report = index.sync()
     messages = [str(p) for p in report.problems]
@@ -101,7 +105,11 @@ def test_private_text_is_never_stored(folder: Path, tmp_path: Path, embedder: Mi
 def test_long_text_is_chunked_not_truncated(folder: Path, tmp_path: Path, embedder: MiniLMEmbedding) -> None:
     filler = " ".join(f"Paragraph {i} talks about ordinary espresso roasting matters." for i in range(80))
     note = f"{filler} The very last sentence says the customer keeps bees on the roof."
-    write(folder, "customers/dee.md", customer("cus-4", "Dee Park", "- 2026-03-01 email in: Hi.") + f"\n## Notes\n{note}\n")
+    write(
+        folder,
+        "customers/dee.md",
+        customer("cus-4", "Dee Park", "- 2026-03-01 email in: Hi.") + f"\n## Notes\n{note}\n",
+    )
     index = make_index(folder, tmp_path, embedder)
     index.sync()
     got = index.store().collection("customers").get(where={"kind": "note"})
@@ -134,8 +142,13 @@ def test_second_writer_is_refused(folder: Path, tmp_path: Path, embedder: MiniLM
     index = make_index(folder, tmp_path, embedder)
     index.sync()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time; from filelock import FileLock; "
-         f"l=FileLock({str(tmp_path / 'index' / 'index.lock')!r}); l.acquire(); print('held', flush=True); time.sleep(30)"],
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from filelock import FileLock; "
+            f"l=FileLock({str(tmp_path / 'index' / 'index.lock')!r}); l.acquire(); "
+            "print('held', flush=True); time.sleep(30)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

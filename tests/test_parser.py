@@ -85,9 +85,9 @@ def test_nested_field_error_points_at_its_line() -> None:
 
 
 def test_malformed_history_lines_are_reported_and_kept_as_undated_notes() -> None:
-    text = GOOD.replace(
-        "- 2026-10-12 email in:", "- 2026-13-12 email in:"
-    ).replace("## Notes", "- no date here\n- 2026-10-20 fax in: Sent a fax.\n\n## Notes")
+    text = GOOD.replace("- 2026-10-12 email in:", "- 2026-13-12 email in:").replace(
+        "## Notes", "- no date here\n- 2026-10-20 fax in: Sent a fax.\n\n## Notes"
+    )
     parsed = parse_text("customers/x.md", text)
     msgs = [str(p) for p in parsed.problems]
     assert any(m.startswith("customers/x.md:19: malformed history line (bad date '2026-13-12')") for m in msgs)
@@ -115,7 +115,9 @@ def test_content_and_playbook_files() -> None:
     assert content.problems == [] and content.item is not None
     assert content.item.summary == "Why it helps."  # type: ignore[union-attr]
     bad = parse_text("content/b.md", "---\ntitle: T\naudience: everyone\n---\n")
-    assert [str(p) for p in bad.problems][0].startswith("content/b.md:3: field 'audience'")
+    assert str(bad.problems[0]).startswith("content/b.md:3: field 'audience'")
     playbook = parse_text("playbook/r.md", "---\ntitle: Returns\n---\nThirty days.\n")
     assert playbook.problems == [] and playbook.item is not None
-    assert parse_text("playbook/r.md", "---\ntopics: [x]\n---\n").problems[0].message == "missing required field 'title'"
+    assert (
+        parse_text("playbook/r.md", "---\ntopics: [x]\n---\n").problems[0].message == "missing required field 'title'"
+    )

@@ -39,7 +39,9 @@ def customer_records(customer: Customer, split: Splitter) -> list[Record]:
             meta |= {"date": entry.date.isoformat(), "channel": entry.channel or "", "direction": entry.direction or ""}
         records += _pieces(f"{customer.path}#L{entry.line}", entry.text, meta, split)
     for note in customer.notes:
-        records += _pieces(f"{customer.path}#L{note.line}", note.text, {**base, "kind": "note", "line": note.line}, split)
+        records += _pieces(
+            f"{customer.path}#L{note.line}", note.text, {**base, "kind": "note", "line": note.line}, split
+        )
     return records
 
 
@@ -58,7 +60,7 @@ def content_records(item: ContentItem, split: Splitter) -> list[Record]:
 
 def playbook_records(doc: PlaybookDoc, split: Splitter) -> list[Record]:
     records: list[Record] = []
-    start, buf = doc.body_line, []
+    start, buf = doc.body_line, list[str]()
     lines = [*doc.body.splitlines(), ""]
     for offset, line in enumerate(lines):
         if line.strip():

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from filelock import FileLock, Timeout
 
@@ -203,7 +202,8 @@ class Index:
                     Problem(
                         path=rel,
                         line=1,
-                        message=f"duplicate customer id '{entry.customer_id}' (already used by {seen[entry.customer_id]})",
+                        message=f"duplicate customer id '{entry.customer_id}' "
+                        f"(already used by {seen[entry.customer_id]})",
                     )
                 )
             else:

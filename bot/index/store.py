@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import chromadb
 import chromadb.api.shared_system_client
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
@@ -110,7 +111,7 @@ class VectorStore:
                 ids=[r.id for r in batch],
                 documents=[r.text for r in batch],
                 metadatas=[r.metadata for r in batch],  # type: ignore[misc]
-                embeddings=[list(r.embedding or []) for r in batch],
+                embeddings=np.asarray([r.embedding or [] for r in batch], dtype=np.float32),
             )
 
     def delete_path(self, name: CollectionName, path: str) -> None:
@@ -124,16 +125,14 @@ class VectorStore:
     def count(self, name: CollectionName) -> int:
         return self.collection(name).count()
 
-    def query(
-        self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None = None
-    ) -> list[Hit]:
+    def query(self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None = None) -> list[Hit]:
         col = self.collection(name)
         total = col.count()
         if total == 0 or not text.strip():
             return []
         vector = self.embedder([text])[0]
         result = col.query(
-            query_embeddings=[[float(x) for x in vector]],
+            query_embeddings=np.asarray([vector], dtype=np.float32),
             n_results=min(n, total),
             where=where,
             include=["documents", "metadatas", "distances"],
@@ -160,14 +159,15 @@ class VectorStore:
                 if skip_path is not None and meta.get("path") == skip_path:
                     continue
                 vector = [float(x) for x in embeddings[i]] if embeddings is not None else None
-                out.append(Record(id=rid, text=(got.get("documents") or [])[i] or "", metadata=meta, embedding=vector))
+                text = (got.get("documents") or [])[i] or ""
+                out.append(Record(id=rid, text=text, metadata=meta, embedding=vector))  # type: ignore[arg-type]
         return out
 
     def drop_all(self) -> None:
         for name in COLLECTIONS:
             try:
                 self.client.delete_collection(f"{self.target.prefix}{name}")
-            except Exception:  # noqa: BLE001 - a collection that never existed is fine
+            except Exception:
                 log.debug("collection %s not present", name)
         self._collections.clear()
 
@@ -176,7 +176,7 @@ class VectorStore:
         self._collections.clear()
         if self.target.host is None:
             shared = chromadb.api.shared_system_client.SharedSystemClient
-            identifier = getattr(self.client, "_identifier", None)
+            identifier = str(getattr(self.client, "_identifier", ""))
             system = shared._identifier_to_system.pop(identifier, None)
             shared._identifier_to_refcount.pop(identifier, None)
             if system is not None:

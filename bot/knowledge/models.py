@@ -38,7 +38,7 @@ class Problem(BaseModel):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channels: list[Channel] = Field(default_factory=lambda: ["email"])
+    channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]))
     frequency: Frequency = "monthly"
     marketing_opt_out: bool = False
     last_contacted: dt.date | None = None

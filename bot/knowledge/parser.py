@@ -70,9 +70,7 @@ def parse_text(rel_path: str, text: str) -> ParsedFile:
     return result
 
 
-def _validate(
-    model: type[M], rel_path: str, doc: Document, extra: dict[str, Any], problems: list[Problem]
-) -> M | None:
+def _validate(model: type[M], rel_path: str, doc: Document, extra: dict[str, Any], problems: list[Problem]) -> M | None:
     try:
         return model.model_validate({**doc.data, **extra})
     except ValidationError as exc:
@@ -106,7 +104,7 @@ def _sections(doc: Document) -> dict[str, list[tuple[int, str]]]:
 def _blocks(lines: list[tuple[int, str]]) -> list[Section]:
     """Paragraphs of a section, each with the line it starts on."""
     blocks: list[Section] = []
-    start, buf = 0, []
+    start, buf = 0, list[str]()
     for number, line in [*lines, (0, "")]:
         if line.strip():
             if not buf:

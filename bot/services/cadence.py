@@ -70,7 +70,9 @@ def consent_warnings(customer: Customer, today: dt.date, proactive: bool) -> lis
         )
     if customer.contact.frequency == "never":
         out.append(
-            Warning(code="no_contact", message=f"{name} asked never to be contacted first: answer them, never reach out.")
+            Warning(
+                code="no_contact", message=f"{name} asked never to be contacted first: answer them, never reach out."
+            )
         )
     state = contact_state(customer, today)
     if not state.accepts_outreach:

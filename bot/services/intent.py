@@ -27,7 +27,10 @@ OUTREACH_CUES = re.compile(
 )
 CHANNEL_CUES: list[tuple[Channel, re.Pattern[str]]] = [
     ("sms", re.compile(r"\b(text (her|him|them|message)|sms|whatsapp|by text|via text|send (a|her|him|them) text)\b")),
-    ("phone", re.compile(r"\b(call (her|him|them)|phone (her|him|them)|ring (her|him|them)|by phone|phone call|a call)\b")),
+    (
+        "phone",
+        re.compile(r"\b(call (her|him|them)|phone (her|him|them)|ring (her|him|them)|by phone|phone call|a call)\b"),
+    ),
     ("email", re.compile(r"\b(email (her|him|them)|by email|via email|an email|e-mail)\b")),
     ("mail", re.compile(r"\b(letter|by post|postcard|in the mail|handwritten (note|card))\b")),
     ("slack", re.compile(r"\b(on slack|via slack|slack (her|him|them)|slack connect|slack dm)\b")),

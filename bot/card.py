@@ -1,0 +1,66 @@
+"""The readable card `rapport ask` prints without --json."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.knowledge.models import Customer
+from bot.services.answer import Answer
+
+
+def _wrap(text: str, indent: str = "    ") -> str:
+    return "\n".join(
+        textwrap.fill(line, width=88, initial_indent=indent, subsequent_indent=indent) if line.strip() else ""
+        for line in text.splitlines()
+    )
+
+
+def render(answer: Answer, customer: Customer | None) -> str:
+    out: list[str] = []
+    if customer is None:
+        out.append("No single customer identified.")
+        for cand in answer.candidates:
+            out.append(f"  - {cand.name} ({cand.id})  score {cand.score:.2f}")
+    else:
+        c = customer
+        who = f"{c.name}"
+        if c.display_name != c.first_name:
+            who += f' (goes by "{c.display_name}")'
+        if c.pronouns:
+            who += f", {c.pronouns}"
+        company = f" - {c.role + ', ' if c.role else ''}{c.company}" if c.company else ""
+        out.append(f"{who}{company}  [{c.id}, {c.segment.upper()}{', VIP' if c.tier == 'vip' else ''}]")
+        contact = c.contact
+        consent = "opted out of marketing" if contact.marketing_opt_out else "marketing OK"
+        out.append(f"  Channels: {', '.join(contact.channels) or 'none'}   Frequency: {contact.frequency}   {consent}")
+        if answer.cadence:
+            cad = answer.cadence
+            out.append(
+                f"  Last contact: {cad.last_contact or 'never'}   Next proactive contact: "
+                f"{cad.next_allowed or ('never' if contact.frequency == 'never' else 'any time')}"
+            )
+        out.append(f"  Asked for: {'a reply to their message' if answer.intent == 'reply' else 'proactive outreach'}")
+    if answer.warnings:
+        out.append("\nWarnings:")
+        out += [f"  ! {w.code}: {w.message}" for w in answer.warnings]
+    if answer.drafts:
+        out.append(f"\nDrafts ({answer.mode}):")
+        for i, d in enumerate(answer.drafts, 1):
+            out.append(f"  [{i}] by {d.channel}")
+            out.append(_wrap(d.text))
+            if d.sources:
+                out.append(f"    sources: {', '.join(d.sources)}")
+    elif customer is not None:
+        out.append("\nNo drafts: see the warnings above.")
+    if answer.content_ideas:
+        out.append("\nContent worth sharing:")
+        for idea in answer.content_ideas:
+            out.append(f"  - {idea.title} ({idea.source}) {idea.url or ''}".rstrip())
+            out.append(f"    why: {idea.reason}")
+    g = answer.guard
+    if g.violations:
+        out.append(f"\nGuard: checked {g.checked}, dropped {g.dropped}")
+        out += [f"  x {v.code}: {v.detail}" for v in g.violations]
+    if answer.usage:
+        out.append(f"\nTokens: {answer.usage.prompt_tokens} in, {answer.usage.completion_tokens} out")
+    return "\n".join(out)

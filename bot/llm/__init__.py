@@ -1,0 +1,1 @@
+"""Language-model drafting through any OpenAI-compatible endpoint."""

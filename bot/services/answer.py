@@ -1,0 +1,103 @@
+"""The answer Rapport gives to a question: the JSON of `rapport ask --json` (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.knowledge.models import Channel
+
+WarningCode = Literal[
+    "customer_not_found",
+    "ambiguous_customer",
+    "marketing_opt_out",
+    "no_contact",
+    "contact_too_soon",
+    "contact_overdue",
+    "channel_not_allowed",
+    "llm_unavailable",
+]
+GuardCode = Literal[
+    "unsupported_claim",
+    "avoided_topic",
+    "private_leak",
+    "other_customer",
+    "gendered_address",
+    "channel_not_allowed",
+]
+
+
+class CustomerRef(BaseModel):
+    id: str
+    name: str
+    preferred_name: str
+
+
+class Candidate(BaseModel):
+    id: str
+    name: str
+    score: float
+
+
+class Draft(BaseModel):
+    text: str
+    channel: Channel
+    sources: list[str] = Field(default_factory=list)
+
+
+class ContentIdea(BaseModel):
+    path: str
+    title: str
+    url: str | None = None
+    source: str
+    reason: str
+
+
+class Warning(BaseModel):
+    code: WarningCode
+    message: str
+
+
+class Violation(BaseModel):
+    code: GuardCode
+    detail: str
+
+
+class GuardReport(BaseModel):
+    checked: int = 0
+    dropped: int = 0
+    violations: list[Violation] = Field(default_factory=list)
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Cadence(BaseModel):
+    """Contact facts shown on the customer card (not part of DESIGN's JSON contract, an addition)."""
+
+    last_contact: str | None = None
+    next_allowed: str | None = None
+    frequency: str
+    overdue: bool = False
+    too_soon: bool = False
+
+
+class Answer(BaseModel):
+    mode: Literal["llm", "offline"] = "offline"
+    question: str = ""
+    intent: Literal["reply", "outreach"] = "reply"
+    customer: CustomerRef | None = None
+    candidates: list[Candidate] = Field(default_factory=list)
+    drafts: list[Draft] = Field(default_factory=list)
+    content_ideas: list[ContentIdea] = Field(default_factory=list)
+    warnings: list[Warning] = Field(default_factory=list)
+    guard: GuardReport = Field(default_factory=GuardReport)
+    cadence: Cadence | None = None
+    usage: Usage | None = None
+
+    def codes(self) -> list[str]:
+        return [w.code for w in self.warnings]

@@ -1,0 +1,176 @@
+"""The answer to a staff member's question: the one service the CLI and Slack both call.
+
+Rules decide consent, cadence, channels and content; a language model (when
+configured) only words the drafts, and the guard checks every draft either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.knowledge.models import Channel, Customer
+from bot.services import content
+from bot.services.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Usage, Warning
+from bot.services.cadence import consent_warnings, contact_state
+from bot.services.drafts import DraftPlan, compose
+from bot.services.guard import GuardContext, guard_drafts
+from bot.services.intent import Request, classify
+from bot.services.knowledge import Knowledge, Snapshot
+from bot.services.retrieval import gather, latest_inbound
+
+log = logging.getLogger(__name__)
+
+
+class DrafterUnavailable(RuntimeError):
+    """The language model could not produce usable drafts; the message is safe to show."""
+
+
+@dataclass
+class DrafterResult:
+    drafts: list[Draft]
+    usage: Usage
+
+
+class Drafter(Protocol):
+    """Words drafts with a language model from a plan the rules already made."""
+
+    def draft(self, plan: DraftPlan) -> DrafterResult: ...
+
+    def refine(self, plan: DraftPlan, draft: Draft, style: str) -> DrafterResult: ...
+
+
+def customer_ref(c: Customer) -> CustomerRef:
+    return CustomerRef(id=c.id, name=c.name, preferred_name=c.display_name)
+
+
+class Assistant:
+    def __init__(self, knowledge: Knowledge, drafter: Drafter | None = None) -> None:
+        self.knowledge = knowledge
+        self.drafter = drafter
+
+    # -- identify -------------------------------------------------------------------
+
+    def identify(self, question: str, customer_id: str | None, context: str, answer: Answer) -> Customer | None:
+        snap = self.knowledge.snapshot()
+        if customer_id:
+            found = snap.kb.customers.get(customer_id)
+            if found is None:
+                answer.warnings.append(
+                    Warning(code="customer_not_found", message=f"There is no customer with id '{customer_id}'.")
+                )
+            return found
+        matches = snap.finder.find(question)
+        if not matches and context.strip():
+            matches = snap.finder.find(context)
+        if not matches:
+            answer.warnings.append(
+                Warning(
+                    code="customer_not_found",
+                    message="I couldn't tell which customer this is about. Try their name, email or company.",
+                )
+            )
+            return None
+        tied = [m for m in matches if m.tie]
+        if len(tied) > 1:
+            answer.candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
+            names = ", ".join(f"{m.customer.name} ({m.customer.id})" for m in tied)
+            answer.warnings.append(
+                Warning(code="ambiguous_customer", message=f"Several customers match equally well: {names}.")
+            )
+            return None
+        return matches[0].customer
+
+    # -- answer ---------------------------------------------------------------------
+
+    def ask(self, question: str, customer_id: str | None = None, context: str = "") -> Answer:
+        answer = Answer(question=question)
+        customer = self.identify(question, customer_id, context, answer)
+        if customer is None:
+            return answer
+        plan = self.plan(customer, question, answer)
+        drafts: list[Draft] = []
+        if self._may_draft(customer, plan, answer):
+            drafts = self._drafts(plan, answer)
+        answer.drafts, answer.guard = self.guard(plan, drafts)
+        return answer
+
+    def plan(self, customer: Customer, question: str, answer: Answer) -> DraftPlan:
+        snap = self.knowledge.snapshot()
+        today = self.knowledge.today()
+        request = classify(question, customer)
+        answer.customer = customer_ref(customer)
+        answer.intent = request.intent
+        answer.warnings += consent_warnings(customer, today, proactive=request.intent == "outreach")
+        answer.cadence = contact_state(customer, today).as_cadence(customer.contact.frequency)
+        channel = self._channel(customer, request, answer)
+        answer.content_ideas = content.suggest(customer, snap.kb.content, question, snap.finder.store)
+        facts = gather(customer, question, snap.finder.store)
+        return DraftPlan(
+            customer=customer,
+            channel=channel or "email",
+            intent=request.intent,
+            question=question,
+            facts=facts,
+            ideas=answer.content_ideas,
+            today=today,
+        )
+
+    def _channel(self, customer: Customer, request: Request, answer: Answer) -> Channel | None:
+        allowed = customer.contact.channels
+        if request.channel and request.channel not in allowed:
+            answer.warnings.append(
+                Warning(
+                    code="channel_not_allowed",
+                    message=f"{customer.display_name} has not allowed {request.channel}; "
+                    f"allowed: {', '.join(allowed) or 'none'}.",
+                )
+            )
+        elif request.channel:
+            return request.channel
+        if request.intent == "reply":
+            last_in = latest_inbound(customer)
+            entry = next((e for e in customer.history if last_in and last_in.source.endswith(f"#L{e.line}")), None)
+            if entry and entry.channel in allowed:
+                return entry.channel  # type: ignore[return-value]
+        return allowed[0] if allowed else None
+
+    def _may_draft(self, customer: Customer, plan: DraftPlan, answer: Answer) -> bool:
+        if not customer.contact.channels:
+            return False
+        if plan.intent == "reply":
+            return True
+        # Proactive outreach: consent and cadence come first; the warnings already say why.
+        state = contact_state(customer, plan.today)
+        return state.accepts_outreach and not state.too_soon
+
+    def _drafts(self, plan: DraftPlan, answer: Answer) -> list[Draft]:
+        if self.drafter is not None:
+            try:
+                result = self.drafter.draft(plan)
+            except DrafterUnavailable as exc:
+                answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
+            else:
+                if result.drafts:
+                    answer.mode, answer.usage = "llm", result.usage
+                    return result.drafts
+                answer.warnings.append(
+                    Warning(
+                        code="llm_unavailable", message="The language model gave no usable draft; these are offline."
+                    )
+                )
+        return compose(plan)
+
+    def guard(self, plan: DraftPlan, drafts: list[Draft]) -> tuple[list[Draft], GuardReport]:
+        snap = self.knowledge.snapshot()
+        return guard_drafts(drafts, self.guard_context(snap, plan))
+
+    @staticmethod
+    def guard_context(snap: Snapshot, plan: DraftPlan) -> GuardContext:
+        c = plan.customer
+        facts = [p.text for p in plan.facts.all()]
+        facts += [f"{i.title} {i.url or ''}" for i in plan.ideas] + plan.extra_facts
+        facts += [doc.body for doc in snap.kb.playbook]  # anything the playbook says may be stated
+        others = [o for o in snap.kb.customers.values() if o.id != c.id]
+        return GuardContext(customer=c, facts=facts, others=others)

@@ -1,0 +1,31 @@
+"""Build the services once at start-up; the CLI and the Slack bot share this wiring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.services.ask import Assistant, Drafter
+from bot.services.knowledge import Knowledge
+
+
+@dataclass
+class Services:
+    settings: Settings
+    knowledge: Knowledge
+    assistant: Assistant
+
+
+def make_drafter(settings: Settings) -> Drafter | None:
+    """The language-model drafter when a key is configured, else None (offline drafts)."""
+    if not settings.llm_enabled:
+        return None
+    import logging
+
+    logging.getLogger(__name__).warning("language-model drafting is not built yet; drafts are offline")
+    return None
+
+
+def build_services(settings: Settings) -> Services:
+    knowledge = Knowledge(settings)
+    return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, make_drafter(settings)))

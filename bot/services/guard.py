@@ -1,0 +1,426 @@
+"""The honesty guard: every draft, offline or from a model, is checked here before anyone sees it.
+
+A draft is split into sentences. A sentence that breaks a rule is removed (or,
+for a title in the greeting, rewritten); a draft left with nothing to say is
+dropped. Every finding is reported with a DESIGN.md guard code, so staff see
+what was changed and why. The checks are deliberately lexical and strict: a
+false alarm costs a sentence, a miss costs the customer's trust.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.knowledge.models import Customer
+from bot.services.answer import Draft, GuardCode, GuardReport, Violation
+from bot.services.text import COMMON_WORDS, EMAIL_RE, fold, words
+
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+GREETING_RE = re.compile(
+    r"^\s*((?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,\n.!?]{0,60}[,!]?)\s*", re.I
+)
+SIGN_OFF_RE = re.compile(
+    r"^\s*(best( wishes| regards)?|kind regards|regards|warm(est)? (wishes|regards)|thanks|thank you|cheers"
+    r"|many thanks|all the best|speak soon|talk soon)[,!.]?\s*$",
+    re.I,
+)
+
+# -- claims -------------------------------------------------------------------------
+
+MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+UNITS = {
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "year": "year",
+    "yr": "year",
+    "hour": "hour",
+    "hr": "hour",
+    "minute": "minute",
+    "min": "minute",
+    "kg": "kg",
+    "kilo": "kg",
+    "g": "g",
+    "gram": "g",
+    "bag": "bag",
+    "item": "item",
+    "order": "order",
+}
+MONEY_RE = re.compile(
+    r"(?:[£$€]\s?(\d[\d,]*(?:\.\d+)?)(k)?|(\d[\d,]*(?:\.\d+)?)\s?(?:pounds|gbp|euros?|eur|dollars|usd|p\b))"
+)
+PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|per ?cent)")
+QTY_RE = re.compile(
+    r"(\d+(?:\.\d+)?)(?:\s?(?:-|–|to|or)\s?(\d+(?:\.\d+)?))?[\s-]?(?:working |business |calendar |full )?"
+    r"(days?|weeks?|months?|years?|yrs?|hours?|hrs?|minutes?|mins?|kgs?|kilos?|grams?|g|bags?|items?|orders?)\b"
+)
+ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_ALT})\b")
+MONTH_DAY_RE = re.compile(rf"\b({MONTH_ALT})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
+SLASH_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/\d{2,4})?\b")
+WEEKDAY_RE = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
+RELATIVE_RE = re.compile(
+    r"\b(tomorrow|tonight|next week|this week|end of (?:the |this )?(?:day|week|month)|within the hour)\b"
+)
+OFFER_RE = re.compile(
+    r"\b(discount\w*|voucher\w*|coupon\w*|promo(?:tion(?:al)?)?(?: code)?|code\b|complimentary|on the house|on us"
+    r"|refund\w*|reship\w*|replacement|compensat\w*|credit(?:ed)?|cash ?back|money back|guarantee\w*|warrant\w*"
+    r"|promise\w*|price match\w*|upgrade\w*|gift\w*|bonus|waive\w*|sale\b|bogo|buy one get one|no charge)"
+)
+FREE_RE = re.compile(r"(?<!feel )\bfree\b(?! to\b)(?! of charge to ask)")
+
+
+def _num(text: str) -> str:
+    value = float(text.replace(",", ""))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def claims(text: str) -> dict[str, str]:
+    """Checkable claims in the text: an atom (how it is compared) -> the words as written."""
+    t = fold(text)
+    found: dict[str, str] = {}
+    for m in MONEY_RE.finditer(t):
+        amount = m.group(1) or m.group(3)
+        value = float(amount.replace(",", "")) * (1000 if m.group(2) else 1)
+        found[f"money:{_num(str(value))}"] = m.group(0)
+    for m in PERCENT_RE.finditer(t):
+        found[f"pct:{_num(m.group(1))}"] = m.group(0)
+    for m in QTY_RE.finditer(t):
+        unit_word = m.group(3).rstrip("s") if m.group(3) not in ("g",) else "g"
+        unit = UNITS.get(unit_word, unit_word)
+        for n in filter(None, (m.group(1), m.group(2))):
+            found[f"qty:{_num(n)}:{unit}"] = m.group(0)
+    for m in ISO_DATE_RE.finditer(t):
+        found[f"date:{int(m.group(2))}-{int(m.group(3))}"] = m.group(0)
+    for m in DAY_MONTH_RE.finditer(t):
+        found[f"date:{MONTHS[m.group(2)]}-{int(m.group(1))}"] = m.group(0)
+    for m in MONTH_DAY_RE.finditer(t):
+        if m.group(1) != "may" or re.search(r"\d", m.group(2)):
+            found[f"date:{MONTHS[m.group(1)]}-{int(m.group(2))}"] = m.group(0)
+    for m in SLASH_DATE_RE.finditer(t):
+        found[f"date:{int(m.group(2))}-{int(m.group(1))}"] = m.group(0)
+    for m in WEEKDAY_RE.finditer(t):
+        found[f"weekday:{m.group(1)}"] = m.group(0)
+    for m in RELATIVE_RE.finditer(t):
+        found[f"when:{m.group(1)}"] = m.group(0)
+    for m in OFFER_RE.finditer(t):
+        found[f"offer:{_stem(m.group(1).split()[0])}"] = m.group(0)
+    for m in FREE_RE.finditer(t):
+        found["offer:free"] = m.group(0)
+    return found
+
+
+# -- words and stems ----------------------------------------------------------------
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def stems(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) if len(w) > 2}
+
+
+def significant(text: str) -> list[str]:
+    return [_stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS]
+
+
+# -- channels proposed in the text --------------------------------------------------
+
+CHANNEL_MENTIONS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "phone",
+        re.compile(
+            r"\b((give|gave) (you|me|us) a (quick )?(call|ring|buzz)|(call|ring|phone) (you|me|us)\b|on the phone"
+            r"|by phone|phone call|a quick call|hop on a call|over the phone|call back)"
+        ),
+    ),
+    ("sms", re.compile(r"\b(text (you|me|us)|send (you )?a text|by text|via text|text message|sms)\b")),
+    (
+        "email",
+        re.compile(r"\b(e-?mail (you|me|us)|send (you )?an e-?mail|by e-?mail|via e-?mail|drop (me|us) an e-?mail)\b"),
+    ),
+    ("mail", re.compile(r"\b(by post|in the post|send you a (letter|card|postcard)|post (it|them) to you)\b")),
+    ("slack", re.compile(r"\b(on slack|via slack|slack (you|me|us)|slack dm)\b")),
+    ("whatsapp", re.compile(r"\b(whats ?app|telegram|signal|instagram|facebook messenger|(dm|message) (you|me) on)\b")),
+]
+
+# -- gender -------------------------------------------------------------------------
+
+TITLE_RE = re.compile(r"\b(Mr|Mrs|Ms|Miss|Mister|Sir|Madam|Ma'am|Mx|Lady|Lord)\b\.?(\s+[A-Z][\w'’-]+)?", re.I)
+PRONOUN_SETS = {
+    "she": {"she", "her", "hers", "herself"},
+    "he": {"he", "him", "his", "himself"},
+}
+GENDERED_WORDS = {
+    "lady",
+    "ladies",
+    "gentleman",
+    "gentlemen",
+    "gents",
+    "guys",
+    "lads",
+    "girl",
+    "girls",
+    "boy",
+    "boys",
+    "bro",
+    "sis",
+    "dude",
+    "fella",
+    "mate",
+    "madam",
+    "sir",
+}
+
+
+def given_pronouns(customer: Customer) -> set[str]:
+    given = set(words(customer.pronouns or ""))
+    allowed: set[str] = set()
+    for key, forms in PRONOUN_SETS.items():
+        if key in given or forms & given:
+            allowed |= forms
+    return allowed
+
+
+# -- the guard ----------------------------------------------------------------------
+
+
+@dataclass
+class GuardContext:
+    customer: Customer
+    facts: list[str]  # what a draft may state besides the customer's file: playbook, ideas, follow-up promises
+    others: list[Customer] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        c = self.customer
+        profile = " ".join(
+            filter(None, [c.name, c.preferred_name, c.email, c.phone, c.company, c.role, *c.interests, *c.tags])
+        )
+        ours = [*self.facts, *(e.text for e in c.history if e.direction != "in"), c.notes_text]
+        theirs = [e.text for e in c.history if e.direction == "in"]
+        self._fact_claims: set[str] = set()
+        for fact in ours:
+            self._fact_claims |= set(claims(fact))
+        # What the customer wrote backs their own facts (amounts, dates) but never an offer or a percentage:
+        # an offer is ours to make, so "you promised 90% off" in their message cannot launder one.
+        for said in theirs:
+            self._fact_claims |= {a for a in claims(said) if not a.startswith(("offer:", "pct:"))}
+        fact_text = " ".join(ours + theirs) + " " + profile
+        self._fact_stems = stems(fact_text)
+        self._fact_emails = {e.lower() for e in EMAIL_RE.findall(fact_text)}
+        self._own = fold(profile)
+        private = c.private_text
+        self._private_words = {
+            w for w in significant(private) if w not in self._fact_stems and len(w) >= 4 and not w.isdigit()
+        }
+        pw = words(private)
+        self._private_shingles = {
+            " ".join(pw[i : i + 4]) for i in range(len(pw) - 3) if any(w not in COMMON_WORDS for w in pw[i : i + 4])
+        }
+        self._allowed_pronouns = given_pronouns(c)
+        self._others = [_identifiers(o, self._own) for o in self.others]
+
+
+def _identifiers(other: Customer, own: str) -> tuple[str, list[tuple[str, re.Pattern[str]]]]:
+    """Patterns that would name another customer: full name, preferred + surname, email, phone, company."""
+    found: list[tuple[str, re.Pattern[str]]] = []
+    surname = other.name.split()[-1] if len(other.name.split()) > 1 else ""
+    names = {other.name}
+    if surname:
+        names.add(f"{other.display_name} {surname}")
+    for name in names:
+        if fold(name) not in own:
+            found.append((name, re.compile(rf"\b{re.escape(fold(name))}\b")))
+    if other.company and fold(other.company) not in own:
+        found.append((other.company, re.compile(rf"\b{re.escape(fold(other.company))}\b")))
+    if other.email and other.email.lower() not in own:
+        found.append((other.email, re.compile(re.escape(other.email.lower()))))
+    digits = re.sub(r"\D", "", other.phone or "")
+    if len(digits) >= 7:
+        found.append((other.phone or digits, re.compile(re.escape(digits[-9:]))))
+    return other.id, found
+
+
+@dataclass
+class _Sentence:
+    text: str
+    kind: str = "body"  # greeting | body | sign_off
+    drop: bool = False
+
+
+def _split(text: str) -> list[list[_Sentence]]:
+    lines: list[list[_Sentence]] = []
+    greeted = False
+    for line in text.splitlines():
+        parts: list[_Sentence] = []
+        rest = line
+        if not greeted and line.strip():
+            greeted = True
+            m = GREETING_RE.match(line)
+            if m and (m.group(1).rstrip().endswith((",", "!")) or not line[m.end() :].strip()):
+                parts.append(_Sentence(m.group(1).strip(), "greeting"))
+                rest = line[m.end() :]
+        if SIGN_OFF_RE.match(rest):
+            parts.append(_Sentence(rest.strip(), "sign_off"))
+        else:
+            parts += [_Sentence(s) for s in SENTENCE_RE.split(rest.strip()) if s.strip()]
+        lines.append(parts)
+    return lines
+
+
+def _join(lines: list[list[_Sentence]]) -> str:
+    out: list[str] = []
+    for parts in lines:
+        kept = [p.text for p in parts if not p.drop]
+        if parts and not kept:
+            continue  # the whole line went: do not leave a blank where it was
+        out.append(" ".join(kept))
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _clip(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class _Check:
+    def __init__(self, ctx: GuardContext, channel: str) -> None:
+        self.ctx = ctx
+        self.channel = channel
+        self.violations: list[Violation] = []
+
+    def flag(self, code: GuardCode, detail: str) -> None:
+        self.violations.append(Violation(code=code, detail=detail))
+
+    def greeting(self, s: _Sentence) -> None:
+        c = self.ctx.customer
+        if TITLE_RE.search(s.text) or set(words(s.text)) & GENDERED_WORDS:
+            self.flag(
+                "gendered_address", f"'{s.text.strip()}' uses a title or gendered form; rewritten with their name"
+            )
+            s.text = f"Hi {c.display_name},"
+
+    def body(self, s: _Sentence) -> None:
+        text = s.text
+        folded = fold(text)
+        reasons: list[tuple[GuardCode, str]] = []
+
+        unsupported = [w for atom, w in claims(text).items() if atom not in self.ctx._fact_claims]
+        if unsupported:
+            listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unsupported))
+            reasons.append(("unsupported_claim", f"{listed} is not backed by the playbook or their history"))
+
+        sentence_stems = stems(text)
+        for topic in self.ctx.customer.avoid:
+            key = significant(topic) or [_stem(w) for w in words(topic)]
+            if key and any(k in sentence_stems for k in key):
+                reasons.append(("avoided_topic", f"mentions '{topic}', which is on their avoid list"))
+
+        hits = sorted(w for w in self.ctx._private_words if w in sentence_stems)
+        sw = words(text)
+        shingles = {" ".join(sw[i : i + 4]) for i in range(len(sw) - 3)} & self.ctx._private_shingles
+        if hits or shingles:
+            what = ", ".join(f"'{h}'" for h in (hits or sorted(shingles))[:3])
+            reasons.append(("private_leak", f"repeats private notes ({what})"))
+
+        for _other_id, patterns in self.ctx._others:
+            for label, pattern in patterns:
+                if pattern.search(folded) or (pattern.pattern.isdigit() and pattern.search(re.sub(r"\D", "", text))):
+                    reasons.append(("other_customer", f"names another customer ('{label}')"))
+                    break
+        named_other = any(code == "other_customer" for code, _ in reasons)
+        for email in EMAIL_RE.findall(text):
+            e = email.lower()
+            if not named_other and e != (self.ctx.customer.email or "").lower() and e not in self.ctx._fact_emails:
+                reasons.append(("other_customer", f"gives an email address that is not theirs ('{email}')"))
+
+        allowed = set(self.ctx.customer.contact.channels)
+        for name, pattern in CHANNEL_MENTIONS:
+            if name not in allowed and pattern.search(folded):
+                reasons.append(("channel_not_allowed", f"proposes {name}, which they have not allowed"))
+
+        if TITLE_RE.search(text):
+            reasons.append(("gendered_address", f"uses a title ('{TITLE_RE.search(text).group(0)}')"))  # type: ignore[union-attr]
+        else:
+            gendered = set(sw) & GENDERED_WORDS
+            pronouns = {w for forms in PRONOUN_SETS.values() for w in forms} & set(sw)
+            wrong = gendered | (pronouns - self.ctx._allowed_pronouns)
+            if wrong:
+                reasons.append(
+                    ("gendered_address", f"uses gendered words they did not give ({', '.join(sorted(wrong))})")
+                )
+
+        if reasons:
+            s.drop = True
+            for code, why in reasons:
+                self.flag(code, f'{why}; removed "{_clip(text)}"')
+
+
+def check(draft: Draft, ctx: GuardContext) -> tuple[Draft | None, list[Violation]]:
+    """Check one draft; return it repaired (or None when nothing honest is left) and what was found."""
+    c = ctx.customer
+    run = _Check(ctx, draft.channel)
+    channel = draft.channel
+    if channel not in c.contact.channels:
+        allowed = c.contact.channels
+        run.flag(
+            "channel_not_allowed",
+            f"drafted for {channel}, which {c.display_name} has not allowed"
+            + (f"; moved to {allowed[0]}" if allowed else "; no channel is allowed, draft dropped"),
+        )
+        if not allowed:
+            return None, run.violations
+        channel = allowed[0]
+    lines = _split(draft.text)
+    for parts in lines:
+        for s in parts:
+            if s.kind == "greeting":
+                run.greeting(s)
+            elif s.kind == "body":
+                run.body(s)
+    body_left = any(s.kind == "body" and not s.drop for parts in lines for s in parts)
+    if not body_left:
+        return None, run.violations
+    text = _join(lines) if run.violations else draft.text
+    return draft.model_copy(update={"text": text, "channel": channel}), run.violations
+
+
+def guard_drafts(drafts: Iterable[Draft], ctx: GuardContext) -> tuple[list[Draft], GuardReport]:
+    report = GuardReport()
+    kept: list[Draft] = []
+    for draft in drafts:
+        report.checked += 1
+        fixed, violations = check(draft, ctx)
+        report.violations += violations
+        if fixed is None:
+            report.dropped += 1
+        elif all(fixed.text != k.text for k in kept):
+            kept.append(fixed)
+    return kept, report

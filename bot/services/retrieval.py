@@ -1,0 +1,113 @@
+"""Gather the grounded facts one answer needs: playbook passages and this customer's history.
+
+Only this customer's records are searched (a `customer_id` filter), and the
+store never held `## Private` text, so nothing here can leak it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.index.store import Hit, VectorStore
+from bot.knowledge.models import Customer
+from bot.services.text import fold, words
+
+MIN_PLAYBOOK_SCORE = 0.3
+MIN_HISTORY_SCORE = 0.25
+RECENT = 3
+
+
+@dataclass(frozen=True)
+class Passage:
+    source: str  # "playbook/returns.md#L6", "customers/jane.md#L19"
+    text: str
+    score: float = 0.0
+    kind: str = "playbook"  # playbook | history | note
+    date: str | None = None
+    direction: str | None = None
+
+
+@dataclass
+class Facts:
+    playbook: list[Passage] = field(default_factory=list)
+    history: list[Passage] = field(default_factory=list)
+
+    def all(self) -> list[Passage]:
+        return [*self.playbook, *self.history]
+
+
+def source_of(hit: Hit) -> str:
+    return hit.id.split("~", 1)[0]
+
+
+def topic_of(question: str, customer: Customer | None) -> str:
+    """The question without the customer's names, emails and Slack mentions (they only add noise)."""
+    text = re.sub(r"<[@#!][^>]+>", " ", question)
+    if customer is None:
+        return text
+    names = set(words(" ".join(filter(None, [customer.name, customer.preferred_name, customer.email]))))
+    kept = [w for w in re.findall(r"\S+", text) if not (set(words(w)) & names)]
+    return " ".join(kept) or text
+
+
+def _passage(hit: Hit, kind: str) -> Passage:
+    meta = hit.metadata
+    return Passage(
+        source=source_of(hit),
+        text=hit.text,
+        score=round(hit.score, 3),
+        kind=kind,
+        date=str(meta["date"]) if meta.get("date") else None,
+        direction=str(meta["direction"]) if meta.get("direction") else None,
+    )
+
+
+def gather(customer: Customer, question: str, store: VectorStore | None, playbook_n: int = 3) -> Facts:
+    facts = Facts()
+    topic = topic_of(question, customer)
+    if store is not None:
+        hits = store.query("playbook", topic, n=playbook_n + 2)
+        facts.playbook = [_passage(h, "playbook") for h in hits if h.score >= MIN_PLAYBOOK_SCORE][:playbook_n]
+        mine = store.query("customers", topic, n=8, where={"customer_id": customer.id})
+        facts.history = [
+            _passage(h, str(h.metadata.get("kind", "history")))
+            for h in mine
+            if h.metadata.get("kind") != "profile" and h.score >= MIN_HISTORY_SCORE
+        ][:5]
+    seen = {p.source for p in facts.history}
+    for entry in sorted((e for e in customer.history if e.date), key=lambda e: (e.date, e.line))[-RECENT:]:
+        source = f"{customer.path}#L{entry.line}"
+        if source not in seen:
+            facts.history.append(
+                Passage(
+                    source=source,
+                    text=entry.text,
+                    kind="history",
+                    date=entry.date.isoformat() if entry.date else None,
+                    direction=entry.direction,
+                )
+            )
+    return facts
+
+
+def latest_inbound(customer: Customer) -> Passage | None:
+    inbound = [e for e in customer.history if e.date and e.direction == "in"]
+    if not inbound:
+        return None
+    entry = max(inbound, key=lambda e: (e.date, e.line))
+    return Passage(
+        source=f"{customer.path}#L{entry.line}",
+        text=entry.text,
+        kind="history",
+        date=entry.date.isoformat() if entry.date else None,
+        direction="in",
+    )
+
+
+def overlap(a: str, b: str) -> int:
+    return len({w for w in words(a) if len(w) > 3} & {w for w in words(b) if len(w) > 3})
+
+
+def folded(text: str) -> str:
+    return fold(text)

@@ -1,0 +1,125 @@
+"""The `rapport` command line as a user runs it: a real subprocess, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+
+MARKER = "QUOKKA-ERASE-5521"
+
+
+def rapport(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "RAPPORT_TODAY": "2026-11-22", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def kdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / "knowledge"
+    write(
+        root,
+        "customers/ann.md",
+        """
+---
+id: cus-1
+name: Annabel Lee
+preferred_name: Bel
+email: bel@example.com
+company: Lee Roasters
+segment: b2b
+---
+## History
+- 2026-01-02 email in: Complained that the grind was too fine for their batch brewer in Leeds.
+""",
+    )
+    write(
+        root,
+        "customers/bob.md",
+        f"""
+---
+id: cus-2
+name: Robert Stone
+email: bob@example.org
+segment: b2c
+---
+## History
+- 2026-02-03 phone in: Asked about a parcel {MARKER} that arrived late.
+""",
+    )
+    write(root, "playbook/shipping.md", "---\ntitle: Shipping\n---\nUK delivery takes 2-3 working days.\n")
+    return root
+
+
+def test_check_passes_on_a_clean_folder(kdir: Path) -> None:
+    done = rapport("check", "--knowledge", str(kdir))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 files: 2 customers, 0 content, 1 playbook; 0 errors" in done.stderr
+
+
+def test_check_reports_path_line_and_exits_1(tmp_path: Path) -> None:
+    write(tmp_path, "customers/a.md", "---\nid: cus-1\nname: A B\nsegment: b2x\n---\n## History\n- oops\n")
+    write(tmp_path, "customers/b.md", "---\nid: cus-1\nname: C D\nsegment: b2c\n---\n")
+    write(tmp_path, "content/c.md", "---\ntitle: [\n---\n")
+    done = rapport("check", "--knowledge", str(tmp_path))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("customers/a.md:4: field 'segment'") for line in lines)
+    assert any(line.startswith("customers/a.md:7: malformed history line") for line in lines)
+    assert any(line.startswith("content/c.md:") and "bad YAML" in line for line in lines)
+    assert "error" in done.stderr
+
+
+def test_index_lookup_and_json(kdir: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "idx")
+    first = rapport("index", "--knowledge", str(kdir), "--index", index)
+    assert first.returncode == 0 and "3 added" in first.stdout
+    again = rapport("index", "--knowledge", str(kdir), "--index", index)
+    assert "0 texts embedded" in again.stdout
+
+    by_typo = json.loads(rapport("lookup", "Anabel", "--json", "--knowledge", str(kdir), "--index", index).stdout)
+    assert by_typo["matches"][0]["id"] == "cus-1"
+    by_email = json.loads(
+        rapport("lookup", "bob@example.org", "--json", "--knowledge", str(kdir), "--index", index).stdout
+    )
+    assert [m["id"] for m in by_email["matches"]] == ["cus-2"] and by_email["matches"][0]["score"] == 1.0
+    described = rapport(
+        "lookup", "the cafe in Leeds unhappy with grind size", "--json", "--knowledge", str(kdir), "--index", index
+    )
+    top = json.loads(described.stdout)["matches"][0]
+    assert top["id"] == "cus-1" and top["matched"] == "description"
+    missing = rapport("lookup", "Zebedee Quux", "--knowledge", str(kdir), "--index", index)
+    assert missing.returncode == 1 and "No customer matches" in missing.stdout
+
+
+def test_note_then_forget(tmp_path: Path, kdir: Path) -> None:
+    import shutil
+
+    root = tmp_path / "k"
+    shutil.copytree(kdir, root)
+    index = tmp_path / "idx"
+    common = ["--knowledge", str(root), "--index", str(index)]
+    done = rapport("note", "cus-1", "Sent the grinder guide", "--channel", "email", "--author", "Sam", *common)
+    assert done.returncode == 0 and "note saved to customers/ann.md:" in done.stdout
+    assert "- 2026-11-22 email out (Sam): Sent the grinder guide" in (root / "customers/ann.md").read_text()
+    bad = rapport("note", "cus-404", "x", *common)
+    assert bad.returncode == 2 and "cus-404" in bad.stderr
+
+    assert any(MARKER.encode() in p.read_bytes() for p in index.rglob("*") if p.is_file())
+    gone = rapport("forget", "cus-2", *common)
+    assert gone.returncode == 0 and "erased cus-2" in gone.stdout
+    assert not (root / "customers/bob.md").exists()
+    assert not any(MARKER.encode() in p.read_bytes() for p in index.rglob("*") if p.is_file())
+    after = json.loads(rapport("lookup", "Robert Stone", "--json", *common).stdout)
+    assert all(m["id"] != "cus-2" for m in after["matches"])
