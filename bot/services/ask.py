@@ -14,13 +14,17 @@ from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Usage, Warning
 from bot.services.cadence import consent_warnings, contact_state
-from bot.services.drafts import DraftPlan, compose
+from bot.services.drafts import DraftPlan, compose, restyle
 from bot.services.guard import GuardContext, guard_drafts
 from bot.services.intent import Request, classify
 from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.retrieval import gather, latest_inbound
 
 log = logging.getLogger(__name__)
+
+
+Style = str  # "shorter" | "formal" | "warmer" | "regenerate" | "language:<name>"
+STYLES = ("shorter", "formal", "warmer", "regenerate")
 
 
 class DrafterUnavailable(RuntimeError):
@@ -161,6 +165,40 @@ class Assistant:
                     )
                 )
         return compose(plan)
+
+    # -- refine ---------------------------------------------------------------------
+
+    def refine(self, customer_id: str, question: str, draft: Draft, style: Style) -> Answer:
+        """Redo one draft in another style with the same facts and rules (the Slack buttons call this)."""
+        if style not in STYLES and not style.startswith("language:"):
+            raise ValueError(f"unknown style '{style}'; use one of {', '.join(STYLES)} or language:<name>")
+        answer = Answer(question=question)
+        customer = self.identify(question, customer_id, "", answer)
+        if customer is None:
+            return answer
+        plan = self.plan(customer, question, answer)
+        if not self._may_draft(customer, plan, answer):
+            return answer
+        draft = draft.model_copy(
+            update={"channel": plan.channel if draft.channel not in customer.contact.channels else draft.channel}
+        )
+        result: list[Draft] | None = None
+        if self.drafter is not None:
+            try:
+                got = self.drafter.refine(plan, draft, style)
+            except DrafterUnavailable as exc:
+                answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
+            else:
+                if got.drafts:
+                    answer.mode, answer.usage, result = "llm", got.usage, got.drafts[:1]
+        if result is None:
+            if style.startswith("language:"):
+                language = style.split(":", 1)[1]
+                message = f"Writing in {language} needs the language model; here is the draft as it was."
+                answer.warnings.append(Warning(code="llm_unavailable", message=message))
+            result = [restyle(plan, draft, style)]
+        answer.drafts, answer.guard = self.guard(plan, result)
+        return answer
 
     def guard(self, plan: DraftPlan, drafts: list[Draft]) -> tuple[list[Draft], GuardReport]:
         snap = self.knowledge.snapshot()

@@ -13,9 +13,20 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.models import Channel, Customer
 from bot.services.answer import ContentIdea, Draft
-from bot.services.retrieval import Facts, Passage, overlap, topic_of
+from bot.services.retrieval import Facts, Passage, latest_inbound, overlap, topic_of
 
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+GREETING_LINE = re.compile(r"^(hi|hello|dear|hey)\b[^.!?]*,?\s*$", re.I)
+GREETING_PREFIX = re.compile(r"^(hi|hello|dear|hey)\s+[^,]+,\s*", re.I)
+SIGN_OFF_LINE = re.compile(
+    r"^(best regards|kind regards|warm wishes|regards|best|thanks|many thanks|cheers)[,.!]?\s*$", re.I
+)
+PLEASANTRIES = {
+    "Thank you for getting in touch.",
+    "I hope that helps.",
+    "I hope you're well.",
+    "No need to reply if all is well.",
+}
 SHORT_CHANNELS = {"sms", "slack"}
 
 
@@ -44,18 +55,48 @@ def human_date(day: dt.date) -> str:
     return f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
 
 
+LABEL_RE = re.compile(r"^(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}):\s+(?=\w)")
+STAFF_ONLY_RE = re.compile(
+    r"\b(them|they|their|theirs|staff|colleague|escalate|internal|our team should)\b"
+    r"|^(check|tell|open|ask|offer|escalate|log|never|always|do not|don't|use|apologi[sz]e|make sure|note|send"
+    r"|remember|avoid|refer|flag|record|confirm|explain|quote|mention)\b",
+    re.I,
+)
+COMPLAINT_RE = re.compile(
+    r"\b(complain\w*|late|broken|damaged|missing|wrong|disappoint\w*|faulty|not (here|arrived|working)|leak\w*"
+    r"|too (coarse|fine|bitter|sour)|problem|issue|stale|refund)\b",
+    re.I,
+)
+
+
 def second_person(sentence: str) -> str:
     """Playbook prose speaks of 'customers'; a draft speaks to one."""
-    out = re.sub(r"\b[Cc]ustomers (can|may|will|should|must|get|have|receive|are)\b", r"you \1", sentence)
-    out = re.sub(r"\b(the|a) customer\b", "you", out)
-    out = re.sub(r"\bcustomers\b", "you", out)
-    out = re.sub(r"\btheir\b", "your", out) if out != sentence else out
+    out = re.sub(r"\b(?:the|a) customer's\b", "your", sentence)
+    out = re.sub(r"\b(?:the|a|each|every) customer (\w+?)(?<!s)s\b", r"you \1", out)
+    out = re.sub(r"\b(?:the|a) customer\b", "you", out)
+    out = re.sub(r"\b[Cc]ustomers'", "your", out)
+    out = re.sub(r"\b[Cc]ustomers\b", "you", out)
     return out[0].upper() + out[1:] if out else out
 
 
-def best_sentences(passage: Passage, question: str, limit: int) -> list[str]:
+def customer_facing(sentence: str) -> str | None:
+    """A playbook sentence as said to the customer, or None when it is guidance for staff."""
+    text = LABEL_RE.sub("", sentence.strip())
+    text = text[0].upper() + text[1:] if text else text
+    if not text:
+        return None
+    said = second_person(text)
+    return None if STAFF_ONLY_RE.search(said) else said
+
+
+BUSINESS_ONLY_RE = re.compile(r"\b(wholesale|trade (account|price)s?|business accounts?|invoices?|net \d+|b2b)\b", re.I)
+
+
+def best_sentences(passage: Passage, question: str, limit: int, segment: str = "b2c") -> list[str]:
     text = passage.text.split(": ", 1)[1] if ": " in passage.text else passage.text
-    sentences = [s.strip() for s in SENTENCE_RE.split(text) if s.strip()]
+    sentences = [c for s in SENTENCE_RE.split(text) if s.strip() and (c := customer_facing(s))]
+    if segment == "b2c":
+        sentences = [s for s in sentences if not BUSINESS_ONLY_RE.search(s)]
     ranked = sorted(sentences, key=lambda s: -overlap(s, question))
     chosen = ranked[:limit]
     return [s for s in sentences if s in chosen]  # keep the playbook's own order
@@ -74,9 +115,9 @@ def _fact_lines(plan: DraftPlan, limit: int) -> tuple[list[str], list[str]]:
     lines: list[str] = []
     sources: list[str] = []
     for passage in plan.facts.playbook[:2]:
-        picked = best_sentences(passage, topic, limit)
+        picked = best_sentences(passage, topic, limit, plan.customer.segment)
         if picked and (overlap(" ".join(picked), topic) or passage.score >= 0.45):
-            lines += [second_person(s) for s in picked]
+            lines += picked
             sources.append(passage.source)
         if len(lines) >= limit:
             break
@@ -86,19 +127,20 @@ def _fact_lines(plan: DraftPlan, limit: int) -> tuple[list[str], list[str]]:
 def _reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
     facts, sources = _fact_lines(plan, 1 if short else 3)
     b2b = plan.customer.segment == "b2b"
+    said = latest_inbound(plan.customer)
+    sorry = ["I'm sorry this has not gone as it should."] if said and COMPLAINT_RE.search(said.text) else []
+    if sorry and said:
+        sources.insert(0, said.source)
+    thanks = [] if short or b2b or sorry else ["Thank you for getting in touch."]
     if not facts:
         due = follow_up_date(plan.today)
         promise = f"I'm checking this for you and will come back to you by {human_date(due)}."
         plan.extra_facts.append(promise)
-        opener = [] if short or b2b else ["Thank you for getting in touch."]
-        return [*opener, promise], sources
-    if b2b:
-        return [*facts, "Let me know if you need anything else for your order."][
-            : len(facts) + (0 if short else 1)
-        ], sources
-    opener = [] if short else ["Thank you for getting in touch."]
+        return [*sorry, *thanks, promise], sources
+    if b2b:  # business first: the facts, then one line to close
+        return [*sorry, *facts, *([] if short else ["Let me know if you need anything else for your order."])], sources
     closer = [] if short else ["I hope that helps."]
-    return [*opener, *facts, *closer], sources
+    return [*thanks, *sorry, *facts, *closer], sources
 
 
 def _outreach_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
@@ -138,3 +180,33 @@ def _layout(customer: Customer, channel: Channel, body: list[str], short: bool) 
     if channel in SHORT_CHANNELS or short:
         return f"{greeting(customer, channel)}, {' '.join(body)}".replace(",,", ",")
     return f"{greeting(customer, channel)}\n\n{' '.join(body)}\n\n{sign_off(customer)}"
+
+
+def restyle(plan: DraftPlan, draft: Draft, style: str) -> Draft:
+    """Offline refinement: the same sentences, re-framed; nothing new is stated."""
+    c = plan.customer
+    lines = [ln for ln in draft.text.splitlines() if ln.strip()]
+    short = plan.channel in SHORT_CHANNELS
+    if style == "regenerate":
+        fresh = [d for d in compose(plan) if d.text != draft.text]
+        return fresh[0] if fresh else draft
+    body_lines = [ln for ln in lines if not GREETING_LINE.match(ln) and not SIGN_OFF_LINE.match(ln)]
+    if len(lines) == 1:  # "Hi Jane, body" on one line
+        body_lines = [GREETING_PREFIX.sub("", lines[0], count=1)]
+    sentences = [s.strip() for s in SENTENCE_RE.split(" ".join(body_lines)) if s.strip()]
+    if style == "shorter":
+        sentences = [s for s in sentences if s not in PLEASANTRIES][:2] or sentences[:1]
+        text = _layout(c, plan.channel, sentences, True)
+    elif style == "formal":
+        sentences = [s for s in sentences if s not in PLEASANTRIES or s.startswith("Thank you")]
+        body = " ".join(sentences).replace("!", ".")
+        text = f"Dear {c.display_name},\n\n{body}\n\nKind regards" if not short else f"Dear {c.display_name}, {body}"
+    elif style == "warmer":
+        opener = "Thank you for getting in touch." if plan.intent == "reply" else "I hope you're well."
+        if opener not in sentences:
+            sentences.insert(0, opener)
+        body = " ".join(sentences)
+        text = f"Hi {c.display_name},\n\n{body}\n\nWarm wishes" if not short else f"Hi {c.display_name}, {body}"
+    else:
+        return draft
+    return draft.model_copy(update={"text": text})

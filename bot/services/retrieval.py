@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
-from bot.services.text import fold, words
+from bot.services.text import COMMON_WORDS, words
 
 MIN_PLAYBOOK_SCORE = 0.3
 MIN_HISTORY_SCORE = 0.25
@@ -106,8 +106,9 @@ def latest_inbound(customer: Customer) -> Passage | None:
 
 
 def overlap(a: str, b: str) -> int:
-    return len({w for w in words(a) if len(w) > 3} & {w for w in words(b) if len(w) > 3})
+    """Shared content words (question words like 'should' and 'answer' do not count)."""
 
+    def content(text: str) -> set[str]:
+        return {w for w in words(text) if len(w) > 3 and w not in COMMON_WORDS}
 
-def folded(text: str) -> str:
-    return fold(text)
+    return len(content(a) & content(b))
