@@ -37,7 +37,7 @@ def render(answer: Answer, customer: Customer | None) -> str:
             cad = answer.cadence
             out.append(
                 f"  Last contact: {cad.last_contact or 'never'}   Next proactive contact: "
-                f"{cad.next_allowed or ('never' if contact.frequency == 'never' else 'any time')}"
+                f"{cad.next_allowed or ('any time' if cad.accepts_outreach else 'none (they do not want outreach)')}"
             )
         out.append(f"  Asked for: {'a reply to their message' if answer.intent == 'reply' else 'proactive outreach'}")
     if answer.warnings:

@@ -11,6 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.index.embedding import MiniLMEmbedding
+from bot.services.container import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "knowledge"
@@ -66,3 +67,11 @@ def sample_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("sample") / "knowledge"
     shutil.copytree(SAMPLE, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def sample_services(sample_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """Offline services on the sample folder, indexed once per session (read-only use)."""
+    services = build_services(make_settings(sample_copy, tmp_path_factory.mktemp("sample-index")))
+    services.knowledge.sync()
+    return services

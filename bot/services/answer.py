@@ -82,6 +82,7 @@ class Cadence(BaseModel):
     last_contact: str | None = None
     next_allowed: str | None = None
     frequency: str
+    accepts_outreach: bool = True
     overdue: bool = False
     too_soon: bool = False
 

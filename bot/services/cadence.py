@@ -18,12 +18,14 @@ class ContactState:
     accepts_outreach: bool  # False for an opt-out or frequency 'never'
 
     def as_cadence(self, frequency: str) -> Cadence:
+        ok = self.accepts_outreach  # for an opt-out or 'never' there is no next date to wait for
         return Cadence(
             last_contact=self.last_contact.isoformat() if self.last_contact else None,
-            next_allowed=self.next_allowed.isoformat() if self.next_allowed else None,
+            next_allowed=self.next_allowed.isoformat() if self.next_allowed and ok else None,
             frequency=frequency,
-            overdue=self.overdue,
-            too_soon=self.too_soon,
+            accepts_outreach=ok,
+            overdue=self.overdue and ok,
+            too_soon=self.too_soon and ok,
         )
 
 

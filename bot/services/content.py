@@ -9,24 +9,18 @@ from rapidfuzz import fuzz
 from bot.index.store import VectorStore
 from bot.knowledge.models import ContentItem, Customer
 from bot.services.answer import ContentIdea
-from bot.services.text import COMMON_WORDS, fold, words
+from bot.services.retrieval import topic_of
+from bot.services.text import fold, key_stems, stems, touches
 
 MAX_IDEAS = 3
-MIN_SCORE = 0.3
+QUESTION_MIN = 0.4  # cosine similarity of MiniLM: about where "on the same subject" starts
+INTEREST_MIN = 0.45
 ALREADY_SENT_RATIO = 88
 
 
-def stem(word: str) -> str:
-    return word[:5] if len(word) > 5 else word.rstrip("s")
-
-
-def stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text) if w not in COMMON_WORDS and len(w) > 2}
-
-
 def mentions(text: str, phrase: str) -> bool:
-    """Every content word of `phrase` appears (stemmed) in `text`."""
-    wanted = stems(phrase)
+    """Every key word of `phrase` appears (stemmed) in `text`: an interest names the item's topic."""
+    wanted = set(key_stems(phrase))
     return bool(wanted) and wanted <= stems(text)
 
 
@@ -48,7 +42,7 @@ def blocked_reason(item: ContentItem, customer: Customer) -> str | None:
         return "promotional, and the customer opted out of marketing"
     item_text = " ".join([item.title, *item.topics, item.summary])
     for topic in customer.avoid:
-        if mentions(item_text, topic):
+        if touches(item_text, topic):
             return f"touches '{topic}', which the customer asked to avoid"
     if already_sent(item, customer):
         return "already sent to them (in their history)"
@@ -62,14 +56,50 @@ class Scored:
     reason: str
 
 
-def _reason(item: ContentItem, customer: Customer, interests: list[str], similarity: float, question: str) -> str:
-    who = customer.display_name
+def _similarities(store: VectorStore | None, text: str, n: int) -> dict[str, float]:
+    found: dict[str, float] = {}
+    if store is None or not text.strip():
+        return found
+    for hit in store.query("content", text, n=n):
+        path = str(hit.metadata.get("path", ""))
+        found[path] = max(found.get(path, 0.0), hit.score)
+    return found
+
+
+def _about(item: ContentItem) -> str:
     source = "a third-party piece" if item.source == "third-party" else "our own piece"
-    if interests:
-        return f"{who} is interested in {', '.join(interests)}; {source} on {', '.join(item.topics[:3]) or item.title}."
-    if similarity >= MIN_SCORE and question.strip():
-        return f"Close to what this question is about; {source} on {', '.join(item.topics[:3]) or item.title}."
-    return f"Fits {who}'s {customer.segment.upper()} needs; {source}."
+    kind = "offer" if item.promotional else "piece"
+    source = source.replace("piece", kind)
+    return f"{source} on {', '.join(item.topics[:3]) or item.title}"
+
+
+def _score(
+    item: ContentItem,
+    customer: Customer,
+    on_question: dict[str, float],
+    on_interest: dict[str, dict[str, float]],
+) -> Scored | None:
+    who = customer.display_name
+    topic_text = " ".join([item.title, *item.topics])
+    named = [i for i in customer.interests if mentions(topic_text, i) or mentions(i, topic_text)]
+    q = on_question.get(item.path, 0.0)
+    near = max(((sims.get(item.path, 0.0), i) for i, sims in on_interest.items()), default=(0.0, ""))
+    bonus = 0.0 if item.promotional else 0.05  # between equals, what serves them beats what sells to them
+    why: list[str] = []
+    score = 0.0
+    if q >= QUESTION_MIN:
+        why.append("it speaks to what this question is about")
+        score += q
+    if named:
+        why.append(f"{who} is interested in {', '.join(named)}")
+        score += 0.6 + 0.2 * min(len(named), 2)
+    elif near[0] >= INTEREST_MIN:
+        why.append(f"it is close to {who}'s interest in {near[1]}")
+        score += 0.9 * near[0]
+    if why:
+        reason = "; ".join(why)
+        return Scored(item, score + bonus, f"{reason[0].upper()}{reason[1:]}; {_about(item)}.")
+    return None
 
 
 def suggest(
@@ -79,22 +109,14 @@ def suggest(
     store: VectorStore | None,
     limit: int = MAX_IDEAS,
 ) -> list[ContentIdea]:
-    query = " ".join([question, *customer.interests])
-    similarity: dict[str, float] = {}
-    if store is not None and items:
-        for hit in store.query("content", query, n=min(50, len(items))):
-            path = str(hit.metadata.get("path", ""))
-            similarity[path] = max(similarity.get(path, 0.0), hit.score)
-    scored: list[Scored] = []
-    for item in items:
-        if blocked_reason(item, customer):
-            continue
-        topic_text = " ".join([item.title, *item.topics])
-        interests = [i for i in customer.interests if mentions(topic_text, i) or mentions(i, topic_text)]
-        sim = similarity.get(item.path, 0.0)
-        score = 0.35 * min(len(interests), 2) + sim + (0.05 if not item.promotional else 0.0)
-        if interests or sim >= MIN_SCORE:
-            scored.append(Scored(item, score, _reason(item, customer, interests, sim, question)))
+    """Up to `limit` items that are allowed, new to them, and fit their interests or the question."""
+    allowed = [item for item in items if blocked_reason(item, customer) is None]
+    if not allowed:
+        return []
+    n = min(50, len(items))
+    on_question = _similarities(store, topic_of(question, customer), n)
+    on_interest = {i: _similarities(store, i, n) for i in customer.interests[:5]}
+    scored = [s for item in allowed if (s := _score(item, customer, on_question, on_interest))]
     scored.sort(key=lambda s: (-s.score, s.item.path))
     return [
         ContentIdea(path=s.item.path, title=s.item.title, url=s.item.url, source=s.item.source, reason=s.reason)

@@ -98,7 +98,8 @@ def best_sentences(passage: Passage, question: str, limit: int, segment: str = "
     if segment == "b2c":
         sentences = [s for s in sentences if not BUSINESS_ONLY_RE.search(s)]
     ranked = sorted(sentences, key=lambda s: -overlap(s, question))
-    chosen = ranked[:limit]
+    # Only sentences that share a word with the question, or the single best one of a close passage.
+    chosen = [s for s in ranked[:limit] if overlap(s, question)] or ranked[:1]
     return [s for s in sentences if s in chosen]  # keep the playbook's own order
 
 
@@ -111,17 +112,19 @@ def sign_off(customer: Customer) -> str:
 
 
 def _fact_lines(plan: DraftPlan, limit: int) -> tuple[list[str], list[str]]:
+    """Playbook sentences that answer the question, each passage cited once."""
     topic = topic_of(plan.question, plan.customer)
     lines: list[str] = []
     sources: list[str] = []
-    for passage in plan.facts.playbook[:2]:
-        picked = best_sentences(passage, topic, limit, plan.customer.segment)
-        if picked and (overlap(" ".join(picked), topic) or passage.score >= 0.45):
+    for rank, passage in enumerate(plan.facts.playbook[:2]):
+        picked = best_sentences(passage, topic, limit - len(lines), plan.customer.segment)
+        on_topic = overlap(" ".join(picked), topic) > 0
+        if picked and (on_topic or (rank == 0 and passage.score >= 0.45)):
             lines += picked
             sources.append(passage.source)
         if len(lines) >= limit:
             break
-    return lines[:limit], sources
+    return lines, sources
 
 
 def _reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
@@ -152,7 +155,7 @@ def _outreach_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
         link = f" {idea.url}" if idea.url else ""
         lines.append(f'I came across "{idea.title}" and thought it might be useful to you.{link}')
         sources.append(idea.path)
-    recent = [p for p in plan.facts.history if p.kind == "history" and p.date]
+    recent = [p for p in plan.facts.history if p.kind == "history" and p.date and p.direction == "out"]
     if recent and not short:
         last = max(recent, key=lambda p: p.date or "")
         lines.append("I wanted to check in and see how things are going since we last spoke.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.models import Customer
 from bot.services.answer import Draft, GuardCode, GuardReport, Violation
-from bot.services.text import COMMON_WORDS, EMAIL_RE, fold, words
+from bot.services.text import COMMON_WORDS, EMAIL_RE, fold, key_stems, stem, stems, touches, words
 
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 GREETING_RE = re.compile(
@@ -127,28 +127,10 @@ def claims(text: str) -> dict[str, str]:
     for m in RELATIVE_RE.finditer(t):
         found[f"when:{m.group(1)}"] = m.group(0)
     for m in OFFER_RE.finditer(t):
-        found[f"offer:{_stem(m.group(1).split()[0])}"] = m.group(0)
+        found[f"offer:{stem(m.group(1).split()[0])}"] = m.group(0)
     for m in FREE_RE.finditer(t):
         found["offer:free"] = m.group(0)
     return found
-
-
-# -- words and stems ----------------------------------------------------------------
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def stems(text: str) -> set[str]:
-    return {_stem(w) for w in words(text) if len(w) > 2}
-
-
-def significant(text: str) -> list[str]:
-    return [_stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS]
 
 
 # -- channels proposed in the text --------------------------------------------------
@@ -238,7 +220,7 @@ class GuardContext:
         self._own = fold(profile)
         private = c.private_text
         self._private_words = {
-            w for w in significant(private) if w not in self._fact_stems and len(w) >= 4 and not w.isdigit()
+            w for w in key_stems(private) if w not in self._fact_stems and len(w) >= 4 and not w.isdigit()
         }
         pw = words(private)
         self._private_shingles = {
@@ -339,8 +321,7 @@ class _Check:
 
         sentence_stems = stems(text)
         for topic in self.ctx.customer.avoid:
-            key = significant(topic) or [_stem(w) for w in words(topic)]
-            if key and any(k in sentence_stems for k in key):
+            if touches(text, topic):
                 reasons.append(("avoided_topic", f"mentions '{topic}', which is on their avoid list"))
 
         hits = sorted(w for w in self.ctx._private_words if w in sentence_stems)

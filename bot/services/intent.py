@@ -18,13 +18,32 @@ Intent = Literal["reply", "outreach"]
 REPLY_CUES = re.compile(
     r"\b(repl(y|ies|ying)|respond|answer(ing)?|get back to|(she|he|they|customer) (asked|asks|wrote|writes|said|says"
     r"|wants to know|is asking|complained|emailed|texted|messaged|called|rang)|asked (us|me|about|whether|if)"
-    r"|(her|his|their) (question|message|email|complaint|enquiry|inquiry|text|voicemail)|wrote in|came back)\b"
+    r"|(her|his|their) (question|message|email|complaint|enquiry|inquiry|text|voicemail)|wrote in|came back"
+    r"|(asked|asks|asking|wants to know|wondering|wonders|wrote|writes|emailed|messaged|complained|complains)"
+    r" (how|what|when|where|why|whether|if|about|for|us|me|to)"
+    r"|what (do|should|shall|can) (i|we) (say|tell (her|him|them)|write back)"
+    r"|how (do|should|shall|can) (i|we) (respond|reply|answer))\b"
 )
 OUTREACH_CUES = re.compile(
     r"\b(check(ing)? in|follow(ing)?[ -]?up|reach(ing)? out|touch(ing)? base|send (her|him|them|something)"
     r"|share|introduc\w*|let (her|him|them) know about|tell (her|him|them) about|promot\w*|newsletter"
     r"|what (should|could|can) (i|we) (send|share)|reconnect|re-?engage|catch up|haven'?t heard|nudge|upsell|invite)\b"
 )
+# "Can I text Tom about…": a channel verb right after "can/should I" names the channel, whoever follows.
+VERB_CHANNEL = re.compile(
+    r"\b(?:can|could|should|shall|may|do|would) (?:i|we|you) (text|sms|call|phone|ring|e-?mail|slack|post)\b"
+)
+VERB_TO_CHANNEL: dict[str, Channel] = {
+    "text": "sms",
+    "sms": "sms",
+    "call": "phone",
+    "phone": "phone",
+    "ring": "phone",
+    "email": "email",
+    "e-mail": "email",
+    "slack": "slack",
+    "post": "mail",
+}
 CHANNEL_CUES: list[tuple[Channel, re.Pattern[str]]] = [
     ("sms", re.compile(r"\b(text (her|him|them|message)|sms|whatsapp|by text|via text|send (a|her|him|them) text)\b")),
     (
@@ -45,7 +64,9 @@ class Request:
 
 def classify(question: str, customer: Customer | None) -> Request:
     text = fold(question)
-    channel = next((name for name, pattern in CHANNEL_CUES if pattern.search(text)), None)
+    verb = VERB_CHANNEL.search(text)
+    channel = VERB_TO_CHANNEL[verb.group(1)] if verb else None
+    channel = channel or next((name for name, pattern in CHANNEL_CUES if pattern.search(text)), None)
     if REPLY_CUES.search(text):
         return Request("reply", channel)
     if OUTREACH_CUES.search(text):

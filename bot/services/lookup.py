@@ -9,6 +9,7 @@ size").
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -32,6 +33,8 @@ WEIGHTS: dict[str, float] = {
 }
 LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
 TIE_MARGIN = 0.03
+STRONG_DESCRIPTION_SCORE = 0.55
+NAME_PAIR_RE = re.compile(r"\b([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+)\b")
 MIN_DESCRIPTION_SCORE = 0.35
 FILTERED_QUERY_LIMIT = 8
 COMPANY_STOPWORDS = frozenset({"ltd", "limited", "co", "inc", "llc", "plc", "the", "and", "of", "gmbh", "&"})
@@ -152,6 +155,16 @@ class CustomerFinder:
             return []
         return self.store.query("customers", text, n, where={"customer_id": cid})
 
+    def _names_a_stranger(self, text: str, best_description: float) -> bool:
+        """'Zebedee Quartermaine' matched no name: a weak description match must not stand in for them."""
+        if best_description >= STRONG_DESCRIPTION_SCORE:
+            return False
+        for pair in NAME_PAIR_RE.findall(text):
+            folded = [fold(w) for w in pair]
+            if all(w not in COMMON_WORDS and w not in self.names.by_token for w in folded):
+                return True
+        return False
+
     def find(self, text: str, limit: int = 10) -> list[Match]:
         exact = self.exact(text)
         if exact:
@@ -167,7 +180,7 @@ class CustomerFinder:
             for cid, (lex, kind) in lexical.items():
                 score = LEXICAL_SHARE * lex + (1 - LEXICAL_SHARE) * max(sem_score.get(cid, 0.0), 0.0)
                 matches.append(Match(self.customers[cid], score, kind, semantic.get(cid, [])))
-        else:
+        elif not self._names_a_stranger(text, max(sem_score.values(), default=0.0)):
             for cid, score in sem_score.items():
                 if score >= MIN_DESCRIPTION_SCORE:
                     matches.append(Match(self.customers[cid], score, "description", semantic[cid]))

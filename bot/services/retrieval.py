@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
-from bot.services.text import COMMON_WORDS, words
+from bot.services.text import COMMON_WORDS, stem, words
 
 MIN_PLAYBOOK_SCORE = 0.3
 MIN_HISTORY_SCORE = 0.25
 RECENT = 3
+LEXICAL_BOOST = 0.06
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ def gather(customer: Customer, question: str, store: VectorStore | None, playboo
     facts = Facts()
     topic = topic_of(question, customer)
     if store is not None:
-        hits = store.query("playbook", topic, n=playbook_n + 2)
-        facts.playbook = [_passage(h, "playbook") for h in hits if h.score >= MIN_PLAYBOOK_SCORE][:playbook_n]
+        hits = [h for h in store.query("playbook", topic, n=playbook_n + 6) if h.score >= MIN_PLAYBOOK_SCORE]
+        # Vectors find the subject; shared words find the exact passage ("unopened", "return") among near ties.
+        hits.sort(key=lambda h: -(h.score + LEXICAL_BOOST * min(overlap(h.text, topic), 4)))
+        facts.playbook = [_passage(h, "playbook") for h in hits[:playbook_n]]
         mine = store.query("customers", topic, n=8, where={"customer_id": customer.id})
         facts.history = [
             _passage(h, str(h.metadata.get("kind", "history")))
@@ -109,6 +112,6 @@ def overlap(a: str, b: str) -> int:
     """Shared content words (question words like 'should' and 'answer' do not count)."""
 
     def content(text: str) -> set[str]:
-        return {w for w in words(text) if len(w) > 3 and w not in COMMON_WORDS}
+        return {stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS}
 
     return len(content(a) & content(b))

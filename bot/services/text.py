@@ -225,3 +225,27 @@ def words(text: str) -> list[str]:
 def capitalised_words(text: str) -> set[str]:
     """Folded forms of the words written with a capital letter (not at sentence start only)."""
     return {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", text)}
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripper: enough to match 'calls' with 'call' and 'codes' with 'code'."""
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text) if len(w) > 2}
+
+
+def key_stems(text: str) -> list[str]:
+    """The stems that carry a phrase's meaning ('discount codes' -> discount, code)."""
+    keys = [stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS]
+    return keys or [stem(w) for w in words(text)]
+
+
+def touches(text: str, phrase: str) -> bool:
+    """Whether `text` brings up `phrase` (any of its key words): the strict test the avoid list needs."""
+    have = stems(text)
+    return any(k in have for k in key_stems(phrase))
