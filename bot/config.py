@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
-    openai_timeout: float = Field(default=20.0, gt=0)
+    openai_timeout: float = Field(default=12.0, gt=0)  # the whole call, retries included
     openai_max_retries: int = Field(default=1, ge=0, le=5)
 
     # Knowledge and index

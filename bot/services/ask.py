@@ -98,6 +98,19 @@ class Assistant:
         if self._may_draft(customer, plan, answer):
             drafts = self._drafts(plan, answer)
         answer.drafts, answer.guard = self.guard(plan, drafts)
+        if answer.mode == "llm" and drafts and not answer.drafts:
+            # Every model draft broke a rule: offer the offline drafts rather than nothing.
+            offline, report = self.guard(plan, compose(plan))
+            answer.mode, answer.drafts = "offline", offline
+            answer.guard.checked += report.checked
+            answer.guard.dropped += report.dropped
+            answer.guard.violations += report.violations
+            answer.warnings.append(
+                Warning(
+                    code="llm_unavailable",
+                    message="The language model's drafts broke the rules (see guard); these drafts were made offline.",
+                )
+            )
         return answer
 
     def plan(self, customer: Customer, question: str, answer: Answer) -> DraftPlan:
@@ -207,7 +220,10 @@ class Assistant:
     @staticmethod
     def guard_context(snap: Snapshot, plan: DraftPlan) -> GuardContext:
         c = plan.customer
-        facts = [p.text for p in plan.facts.all()]
+        # The customer's own messages are not facts we may repeat as offers: GuardContext weighs their
+        # history itself (what they said backs amounts and dates, never a discount or a promise).
+        facts = [p.text for p in plan.facts.playbook]
+        facts += [p.text for p in plan.facts.history if p.direction != "in"]
         facts += [f"{i.title} {i.url or ''}" for i in plan.ideas] + plan.extra_facts
         facts += [doc.body for doc in snap.kb.playbook]  # anything the playbook says may be stated
         others = [o for o in snap.kb.customers.values() if o.id != c.id]

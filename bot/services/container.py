@@ -20,10 +20,9 @@ def make_drafter(settings: Settings) -> Drafter | None:
     """The language-model drafter when a key is configured, else None (offline drafts)."""
     if not settings.llm_enabled:
         return None
-    import logging
+    from bot.llm.drafter import LLMDrafter  # imports openai only when a key is configured
 
-    logging.getLogger(__name__).warning("language-model drafting is not built yet; drafts are offline")
-    return None
+    return LLMDrafter(settings)
 
 
 def build_services(settings: Settings) -> Services:
