@@ -10,9 +10,12 @@ text and is never expanded.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+_CHECKOUT = Path(__file__).resolve().parents[2] / "prompts"  # a checkout or an editable install
+_INSTALLED = Path(sys.prefix) / "share" / "rapport" / "prompts"  # a regular install (pyproject data-files)
+PROMPTS_DIR = _CHECKOUT if _CHECKOUT.is_dir() or not _INSTALLED.is_dir() else _INSTALLED
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
 COMMENT_RE = re.compile(r"<!--.*?-->\s*", re.S)
 REQUIRED = (
