@@ -182,6 +182,12 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.slack.server import serve
+
+    return serve(settings, http=args.http, port=args.port)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "check": cmd_check,
     "index": cmd_index,
@@ -189,6 +195,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": cmd_ask,
     "note": cmd_note,
     "forget": cmd_forget,
+    "serve": cmd_serve,
 }
 
 

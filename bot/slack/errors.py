@@ -1,0 +1,75 @@
+"""Errors: the person gets a short message with a reference id; the log gets the traceback.
+
+Never `str(exc)` to a user (it can hold paths, payloads or worse), and never a
+token in the log: a filter on the log handlers masks anything token-shaped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+TOKEN_RE = re.compile(r"\b(xox[abposer]|xapp)-[A-Za-z0-9-]{6,}")
+
+
+def reference_id() -> str:
+    return secrets.token_hex(4).upper()
+
+
+def friendly(ref: str) -> str:
+    return f"Sorry, something went wrong on my side and I couldn't finish that. Reference: `{ref}` (for your admin)."
+
+
+def redact(text: str) -> str:
+    return TOKEN_RE.sub(lambda m: f"{m.group(1)}-***", text)
+
+
+class RedactTokens(logging.Filter):
+    """Masks Slack tokens in messages and tracebacks before any handler writes them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def install_redaction(logger: logging.Logger | None = None) -> None:
+    """Attach the filter to every handler of the root logger (records from all loggers pass them)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactTokens) for f in handler.filters):
+            handler.addFilter(RedactTokens())
+
+
+@contextmanager
+def reported(tell: Callable[[str], None], what: str, **context: Any) -> Iterator[None]:
+    """Run a listener's work: on an unexpected error, log it with context and tell the person briefly."""
+    try:
+        yield
+    except Exception:
+        ref = reference_id()
+        details = " ".join(f"{k}={v}" for k, v in context.items() if v is not None)
+        log.exception("%s failed [ref %s] %s", what, ref, details)
+        try:
+            tell(friendly(ref))
+        except Exception:
+            log.exception("could not tell the user about error %s", ref)
+
+
+def log_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    """Bolt's global error handler (errors while acknowledging)."""
+    ref = reference_id()
+    kind = body.get("type") or body.get("command") or "request"
+    logger.error("listener failed [ref %s] on %s", ref, kind, exc_info=error)

@@ -1,0 +1,46 @@
+"""A customer picked from a list of equally good matches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.services.knowledge import UnknownCustomer
+from bot.slack.answering import card, present
+from bot.slack.errors import reported
+from bot.slack.listeners.actions.where import action_surface, is_private
+from bot.slack.payloads import BlockActions, PickState, parse_state
+from bot.slack.privacy import EXTERNAL_USER_REASON
+from bot.slack.runtime import Runtime
+
+
+class PickCustomer:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def run(self, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+        payload = BlockActions.model_validate(body)
+        state = parse_state(PickState, payload.action.value)
+        surface, notice = action_surface(self.rt, client, respond, payload, replace=True)
+        user = payload.user
+        with reported(surface.tell, "pick customer", user=user.id):
+            if not self.rt.people.is_member(client, user.id, context.team_id, context.enterprise_id, user.team_id):
+                surface.tell(EXTERNAL_USER_REASON)
+                return
+            if state is None:
+                surface.tell("That list no longer works. Ask again.")
+                return
+            if state.k == "card":
+                if not is_private(surface):
+                    return  # a card holds private notes: only ever shown to the asker alone
+                try:
+                    blocks, text = card(self.rt, self.rt.knowledge.customer(state.c))
+                except UnknownCustomer:
+                    surface.tell("That customer is no longer in the knowledge folder.")
+                    return
+                surface.show(blocks, text)
+                return
+            answer = self.rt.services.assistant.ask(state.q, customer_id=state.c)
+            present(self.rt, surface, answer, origin=state.o or "pick", notice=notice)

@@ -1,0 +1,155 @@
+"""Block Kit builders are pure: tested on `.to_dict()`, against Slack's limits and the privacy rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+
+from bot.knowledge.models import Customer, Section
+from bot.services.answer import Answer, Cadence, Candidate, ContentIdea, CustomerRef, Draft, Warning
+from bot.slack.blocks import answer_blocks, answer_text, chunk_blocks, esc, split_text
+from bot.slack.cards import customer_card, suggestion_modal
+from bot.slack.constants import MAX_BUTTON_VALUE
+from bot.slack.payloads import DraftState, PickState, SuggestionMeta, parse_state, plain_text
+from bot.slack.surface import ThreadSurface
+from tests.conftest import TODAY
+from tests.fake_slack import BOT_TOKEN, FakeSlack, all_text
+
+SECRET = "QUOKKA-PRIVATE-7781"
+
+
+def customer() -> Customer:
+    return Customer(
+        id="cus-0042",
+        name="Jane <Okafor>",
+        preferred_name="Jane",
+        segment="b2c",
+        company="Okafor & Sons",
+        path="customers/jane.md",
+        private=[Section(line=20, text=f"Never mention {SECRET}.")],
+        notes=[Section(line=18, text="Runs the Peak District half marathon.")],
+    )
+
+
+def answer(drafts: list[Draft], **extra: object) -> Answer:
+    return Answer(
+        question="How should I answer Jane?",
+        customer=CustomerRef(id="cus-0042", name="Jane <Okafor>", preferred_name="Jane"),
+        drafts=drafts,
+        cadence=Cadence(last_contact="2026-11-01", next_allowed="2026-12-01", frequency="monthly"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in blocks]  # to_dict() validates Slack's limits
+
+
+def test_split_text_respects_the_limit_and_prefers_boundaries() -> None:
+    text = "\n\n".join(f"Paragraph {i}. " + "word " * 300 for i in range(5))
+    pieces = split_text(text, 3000)
+    assert all(len(p) <= 3000 for p in pieces) and len(pieces) > 1
+    assert " ".join(" ".join(pieces).split()) == " ".join(text.split())
+    assert all(len(p) <= 100 for p in split_text("x" * 250, 100))
+
+
+def test_a_long_draft_becomes_several_sections_and_messages() -> None:
+    long = Draft(text=("A sentence about the order. " * 400).strip(), channel="email", sources=["playbook/x.md"])
+    blocks = dicts(answer_blocks(answer([long] * 12), customer(), [f"d{i}" for i in range(12)], origin="mention"))
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+    assert len(blocks) > 50
+    chunks = chunk_blocks(answer_blocks(answer([long] * 12), customer(), [f"d{i}" for i in range(12)], origin="x"))
+    assert [len(c) <= 50 for c in chunks] == [True] * len(chunks) and len(chunks) >= 2
+
+
+def test_a_long_answer_is_posted_as_several_messages_each_with_a_fallback() -> None:
+    fake = FakeSlack().start()
+    try:
+        client = WebClient(token=BOT_TOKEN, base_url=fake.api_url)
+        long = Draft(text="Hello. " * 900, channel="email")
+        blocks = answer_blocks(answer([long] * 12), customer(), [f"d{i}" for i in range(12)], origin="mention")
+        ThreadSurface(client, "C1", "1.2", "U1").show(blocks, "Rapport: drafts")
+        posts = [c.args for c in fake.calls_to("chat.postMessage")]
+    finally:
+        fake.stop()
+    assert len(posts) >= 2 and all(len(p["blocks"]) <= 50 for p in posts)
+    assert posts[0]["text"] == "Rapport: drafts" and all(p["text"] for p in posts[1:])
+    assert all(p["thread_ts"] == "1.2" for p in posts)
+
+
+def test_buttons_carry_their_state_under_2000_characters() -> None:
+    state = DraftState(c="cus-0042", d="abc", ch="sms", q="q" * 3000, t="Hi Jane, " + "t" * 3000, o="mention")
+    value = state.encode()
+    assert len(value) <= MAX_BUTTON_VALUE
+    back = parse_state(DraftState, value)
+    assert back is not None and back.c == "cus-0042" and back.ch == "sms" and back.t.startswith("Hi Jane, ")
+    short = DraftState(c="cus-1", d="x", q="Who?", t="Hi!")
+    assert parse_state(DraftState, short.encode()) == short
+    assert parse_state(DraftState, "{}") is None and parse_state(PickState, "not json") is None
+    assert len(SuggestionMeta(q="m" * 5000).encode()) <= 3000
+
+
+def test_the_thread_answer_never_shows_private_notes_but_the_card_does() -> None:
+    a = answer([Draft(text="Hi Jane, thanks.", channel="email")])
+    thread = json.dumps(dicts(answer_blocks(a, customer(), ["d1"], origin="mention")))
+    assert SECRET not in thread and "Jane &lt;Okafor&gt;" in thread and "Okafor &amp; Sons" in thread
+    card = all_text(dicts(customer_card(customer(), a.cadence or Cadence(frequency="monthly"), [], TODAY)))
+    assert SECRET in card and "Private (staff only" in card
+
+
+def test_warnings_come_before_drafts_and_ideas_after() -> None:
+    a = answer(
+        [Draft(text="Hi Jane.", channel="email", sources=["playbook/returns.md"])],
+        warnings=[Warning(code="contact_too_soon", message="Too soon <really>.")],
+        content_ideas=[ContentIdea(path="c.md", title="Wet trails", url="https://e.org/w", source="ours", reason="r")],
+    )
+    text = all_text(dicts(answer_blocks(a, customer(), ["d1"], origin="mention")))
+    assert text.index("Too soon &lt;really&gt;.") < text.index("Draft 1") < text.index("<https://e.org/w|Wet trails>")
+    assert "`playbook/returns.md`" in text
+
+
+def test_fallback_text_summarises_every_kind_of_answer() -> None:
+    assert answer_text(answer([Draft(text="Hi Jane.", channel="email")])).startswith("Rapport: 1 reply draft for")
+    ambiguous = Answer(
+        candidates=[Candidate(id="a", name="Jane A", score=0.7), Candidate(id="b", name="Jane B", score=0.7)]
+    )
+    assert "Jane A, Jane B" in answer_text(ambiguous)
+    assert len(answer_text(answer([Draft(text="x" * 9000, channel="email")]))) <= 3000
+
+
+def test_candidates_become_buttons_with_unique_action_ids() -> None:
+    a = Answer(question="Jane?", candidates=[Candidate(id=f"c{i}", name=f"Jane {i}", score=0.7) for i in range(8)])
+    blocks = dicts(answer_blocks(a, None, [], origin="mention"))
+    ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert ids == [f"pick_customer_{i}" for i in range(5)]
+
+
+def test_modals_stay_under_100_blocks() -> None:
+    long = Draft(text="Hello. " * 900, channel="email")
+    blocks = answer_blocks(answer([long] * 20), customer(), [f"d{i}" for i in range(20)], origin="shortcut")
+    view = suggestion_modal(blocks, "{}").to_dict()
+    assert len(view["blocks"]) == 100 and "Shortened" in all_text(view["blocks"][-1:])
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("<@UBOT> how about <mailto:jane@x.com|jane@x.com>?", "how about jane@x.com?"),
+        ("<@UBOT>   ", ""),
+        (
+            "ask <@U123> &amp; <#C1|support> <!here> <https://x.org/a|the page> &lt;3",
+            "ask @U123 & #support @here the page <3",
+        ),
+    ],
+)
+def test_plain_text_undoes_slack_escaping(raw: str, plain: str) -> None:
+    assert plain_text(raw, drop_user="UBOT") == plain
+
+
+def test_esc() -> None:
+    assert esc("a < b & c > d") == "a &lt; b &amp; c &gt; d"
