@@ -290,3 +290,11 @@ def test_ask_card_through_the_cli(sample_copy: Path, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "Jane Okafor" in out.stdout and "contact_too_soon" in out.stdout and "2026-11-25" in out.stdout
+
+
+def test_a_name_in_the_thread_beats_a_vague_question(sample_services: Services) -> None:
+    thread = "Forwarded from Margaret Hughes: is the cold brew blend back in stock?"
+    answer = sample_services.assistant.ask("what should I reply?", context=thread)
+    assert answer.customer is not None and answer.customer.id == "cus-0001"
+    named_in_question = sample_services.assistant.ask("What should I reply to Alex Moreno?", context=thread)
+    assert named_in_question.customer is not None and named_in_question.customer.id == "cus-0005"

@@ -66,8 +66,15 @@ class Assistant:
                 )
             return found
         matches = snap.finder.find(question)
-        if not matches and context.strip():
-            matches = snap.finder.find(context)
+        if context.strip() and (not matches or matches[0].matched == "description"):
+            # A bare "what should I reply?" matches someone weakly by meaning; a name, email or id in
+            # the thread (the customer's pasted message, an earlier mention) is better evidence.
+            in_context = snap.finder.find(context)
+            named = [m for m in in_context if m.matched != "description"]
+            if named:
+                matches = named
+            elif not matches:
+                matches = in_context
         if not matches:
             answer.warnings.append(
                 Warning(

@@ -44,25 +44,6 @@ def thread_context(client: WebClient, channel: str, thread_ts: str, skip_ts: str
     return joined[-CONTEXT_CHARS:]
 
 
-def named_in_context(rt: Runtime, question: str, context: str) -> str | None:
-    """The customer the thread names, when the question itself names nobody.
-
-    `Assistant.ask` reads the context only when the question matches no one at all, but a bare
-    "what should I reply?" in a thread always matches someone weakly by meaning. An email, id or
-    name in the thread is the better evidence, so it wins over a description-only match.
-    """
-    if not context.strip():
-        return None
-    finder = rt.knowledge.snapshot().finder
-    asked = finder.find(question, limit=2)
-    if asked and asked[0].matched != "description":
-        return None
-    named = [m for m in finder.find(context, limit=3) if m.matched != "description"]
-    if not named or (len(named) > 1 and named[0].tie and named[1].tie):
-        return None
-    return named[0].customer.id
-
-
 def customer_of(rt: Runtime, answer: Answer) -> Customer | None:
     if answer.customer is None:
         return None

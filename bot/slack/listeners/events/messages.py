@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.answering import named_in_context, present, thread_context
+from bot.slack.answering import present, thread_context
 from bot.slack.blocks import help_blocks
 from bot.slack.errors import reported
 from bot.slack.listeners.common import react
@@ -64,6 +64,5 @@ class MessageAnswers:
         thread_text = ""
         if event.thread_ts and event.thread_ts != event.ts:
             thread_text = thread_context(client, event.channel, event.thread_ts, event.ts, context.bot_user_id)
-        customer_id = named_in_context(self.rt, question, thread_text)
-        answer = self.rt.services.assistant.ask(question, customer_id=customer_id, context=thread_text)
+        answer = self.rt.services.assistant.ask(question, context=thread_text)
         present(self.rt, surface, answer, origin=origin, notice=notice)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.answering import named_in_context, present, thread_context
+from bot.slack.answering import present, thread_context
 from bot.slack.blocks import mrkdwn_sections
 from bot.slack.cards import find_customer_modal, loading_blocks, suggestion_modal
 from bot.slack.errors import reported
@@ -56,7 +56,6 @@ class SuggestReply:
             if message.thread_ts and message.thread_ts != message.ts:
                 thread_text = thread_context(client, shortcut.channel_id, message.thread_ts, message.ts, None)
             hint = "\n".join(t for t in (author_name, thread_text) if t)
-            customer_id = customer_id or named_in_context(self.rt, question, hint)
             answer = self.rt.services.assistant.ask(question, customer_id=customer_id, context=hint)
             if answer.customer is None and not answer.candidates:
                 client.views_update(external_id=external_id(shortcut), view=find_customer_modal(meta))
