@@ -64,6 +64,7 @@ class Index:
         self._thread_lock = threading.RLock()
         self._store: VectorStore | None = None
         self._store_generation = -1
+        self._scopes: dict[str, list[str]] | None = None
 
     # -- reading -----------------------------------------------------------------
 
@@ -84,8 +85,16 @@ class Index:
                 if self._store is not None:
                     self._store.close()
                 self._store = VectorStore(self._target(generation), self.embedder, self.settings.hnsw_ef_search)
+                self._store.scope_ids = self.customer_ids
                 self._store_generation = generation
             return self._store
+
+    def customer_ids(self, customer_id: str) -> list[str] | None:
+        """The record ids of one customer (None when the index does not know them)."""
+        scopes = self._scopes  # no lock: a sync replaces the whole dict, so readers never wait on it
+        if scopes is None:
+            scopes = self._scopes = _scopes(self.manifest())
+        return scopes.get(customer_id)
 
     # -- writing -----------------------------------------------------------------
 
@@ -126,6 +135,7 @@ class Index:
         self._check_duplicates(manifest)
         manifest.synced_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         write_manifest(self.dir, manifest)
+        self._scopes = _scopes(manifest)
         if erased:
             self._compact(manifest)
             report.compacted = True
@@ -238,3 +248,7 @@ class Index:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+
+def _scopes(manifest: Manifest) -> dict[str, list[str]]:
+    return {e.customer_id: list(e.ids) for e in manifest.files.values() if e.customer_id}

@@ -233,5 +233,4 @@ class Assistant:
         facts += [p.text for p in plan.facts.history if p.direction != "in"]
         facts += [f"{i.title} {i.url or ''}" for i in plan.ideas] + plan.extra_facts
         facts += [doc.body for doc in snap.kb.playbook]  # anything the playbook says may be stated
-        others = [o for o in snap.kb.customers.values() if o.id != c.id]
-        return GuardContext(customer=c, facts=facts, others=others)
+        return GuardContext(customer=c, facts=facts, identities=snap.identities)

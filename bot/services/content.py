@@ -24,8 +24,28 @@ def mentions(text: str, phrase: str) -> bool:
     return bool(wanted) and wanted <= stems(text)
 
 
-def already_sent(item: ContentItem, customer: Customer) -> bool:
+@dataclass(frozen=True)
+class Told:
+    """What a customer's history already says, prepared once per answer."""
+
+    stems: frozenset[str]
+    text: str  # folded
+
+    @classmethod
+    def of(cls, customer: Customer) -> Told:
+        joined = "\n".join(e.text for e in customer.history)
+        return cls(stems(joined), fold(joined))
+
+
+def already_sent(item: ContentItem, customer: Customer, told: Told | None = None) -> bool:
+    """The history mentions its URL or, nearly word for word, its title."""
+    told = told or Told.of(customer)
+    if item.url and fold(item.url) in told.text:
+        return True
     title = fold(item.title)
+    keys = set(key_stems(item.title))
+    if len(keys & told.stems) * 2 < len(keys):  # cheap filter before the fuzzy comparison
+        return False
     for entry in customer.history:
         text = fold(entry.text)
         if item.url and fold(item.url) in text:
@@ -35,7 +55,7 @@ def already_sent(item: ContentItem, customer: Customer) -> bool:
     return False
 
 
-def blocked_reason(item: ContentItem, customer: Customer) -> str | None:
+def blocked_reason(item: ContentItem, customer: Customer, told: Told | None = None) -> str | None:
     if item.audience not in ("all", customer.segment):
         return f"for {item.audience} customers"
     if item.promotional and customer.contact.marketing_opt_out:
@@ -44,7 +64,7 @@ def blocked_reason(item: ContentItem, customer: Customer) -> str | None:
     for topic in customer.avoid:
         if touches(item_text, topic):
             return f"touches '{topic}', which the customer asked to avoid"
-    if already_sent(item, customer):
+    if already_sent(item, customer, told):
         return "already sent to them (in their history)"
     return None
 
@@ -110,7 +130,8 @@ def suggest(
     limit: int = MAX_IDEAS,
 ) -> list[ContentIdea]:
     """Up to `limit` items that are allowed, new to them, and fit their interests or the question."""
-    allowed = [item for item in items if blocked_reason(item, customer) is None]
+    told = Told.of(customer)
+    allowed = [item for item in items if blocked_reason(item, customer, told) is None]
     if not allowed:
         return []
     n = min(50, len(items))

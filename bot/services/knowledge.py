@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
@@ -18,6 +19,7 @@ from bot.knowledge import folder
 from bot.knowledge.folder import KnowledgeBase
 from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
+from bot.services.guard import Identities
 from bot.services.lookup import CustomerFinder
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,11 @@ log = logging.getLogger(__name__)
 class Snapshot:
     kb: KnowledgeBase
     finder: CustomerFinder
+
+    @cached_property
+    def identities(self) -> Identities:
+        """What would name each customer, for the guard's other-customer check (built on first use)."""
+        return Identities(self.kb.customers.values())
 
 
 @dataclass

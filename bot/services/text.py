@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -213,13 +214,18 @@ COMMON_WORDS = frozenset(
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Zoë' matches 'zoe'."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+POSSESSIVE_RE = re.compile(r"['’]s$")
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens, possessives removed ("Jane's" -> "jane")."""
-    return [re.sub(r"['’]s$", "", w) for w in WORD_RE.findall(fold(text))]
+    return [POSSESSIVE_RE.sub("", w) if "'" in w or "’" in w else w for w in WORD_RE.findall(fold(text))]
 
 
 def capitalised_words(text: str) -> set[str]:
@@ -235,14 +241,16 @@ def stem(word: str) -> str:
     return word
 
 
-def stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text) if len(w) > 2}
+@lru_cache(maxsize=16384)  # content titles, topics and avoid phrases come back on every answer
+def stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words(text) if len(w) > 2)
 
 
-def key_stems(text: str) -> list[str]:
+@lru_cache(maxsize=16384)
+def key_stems(text: str) -> tuple[str, ...]:
     """The stems that carry a phrase's meaning ('discount codes' -> discount, code)."""
-    keys = [stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS]
-    return keys or [stem(w) for w in words(text)]
+    keys = tuple(stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS)
+    return keys or tuple(stem(w) for w in words(text))
 
 
 def touches(text: str, phrase: str) -> bool:
