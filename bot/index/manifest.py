@@ -6,7 +6,6 @@ without being parsed or embedded, a changed one replaces exactly its own ids.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -73,4 +72,4 @@ def atomic_write(path: Path, data: str) -> None:
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
-    atomic_write(index_dir / MANIFEST, json.dumps(manifest.model_dump(mode="json"), indent=1))
+    atomic_write(index_dir / MANIFEST, manifest.model_dump_json())  # pydantic-core: fast at 10,000 files
