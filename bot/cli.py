@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--socket", action="store_true", help="Socket Mode (default)")
     mode.add_argument("--http", action="store_true", help="Events API over HTTP at /slack/events")
     p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default all interfaces)")
     return parser
 
 
@@ -185,7 +186,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
-    return serve(settings, http=args.http, port=args.port)
+    return serve(settings, http=args.http, port=args.port, host=args.host)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
