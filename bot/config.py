@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     rapport_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rapport_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rapport_workers: int = Field(default=32, ge=1)
+    redis_url: str | None = None  # replicas share Slack event dedup here (pip install 'rapport[redis]')
     rapport_today: dt.date | None = None  # pins "today" (tests, demos); default: the real date
     log_level: str = "INFO"
 

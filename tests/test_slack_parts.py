@@ -189,3 +189,18 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
     assert features["app_home"]["home_tab_enabled"] and features["bot_user"]["display_name"] == "Rapport"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write", "users:read"} <= scopes
+
+
+def test_a_redis_url_gives_a_shared_store_or_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/0")
+    url = Settings(_env_file=None).redis_url  # type: ignore[call-arg]
+    assert url == "redis://127.0.0.1:6399/0"
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="`redis` package is not installed"):
+            dedup_store(url)
+    else:
+        assert isinstance(dedup_store(url), RedisDedup)  # redis-py connects lazily: nothing is dialled here

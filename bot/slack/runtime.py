@@ -36,8 +36,8 @@ class Runtime:
         return cls(
             services=services,
             feedback=FeedbackLog.for_settings(settings),
-            # Settings has no Redis URL yet; once it does (REDIS_URL), replicas share one dedup store.
-            dedup=dedup or dedup_store(getattr(settings, "redis_url", None)),
+            # With REDIS_URL, replicas share one dedup store (SET NX EX); without it, memory.
+            dedup=dedup or dedup_store(settings.redis_url),
             channels=ChannelPolicy(settings.rapport_allowed_channels),
             watcher=watcher,
             owns_index=owns_index,
