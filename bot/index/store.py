@@ -9,6 +9,7 @@ indexer knows exactly what was embedded.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class Record:
 
 
 QUERY_CACHE = 512
+COUNT_TTL = 5.0  # seconds; another process's writes are seen within this
 
 
 @dataclass
@@ -80,6 +82,7 @@ class VectorStore:
         # query about one customer reads their ~20 vectors by id and ranks them exactly: Chroma's
         # metadata filter scanned every record (about 240 ms at 10,000 customers against 3 ms).
         self._vectors: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        self._counts: dict[str, tuple[float, int]] = {}
         self.scope_ids: Callable[[str], list[str] | None] | None = None
 
     def collection(self, name: CollectionName) -> Collection:
@@ -107,6 +110,7 @@ class VectorStore:
     def add(self, name: CollectionName, records: Sequence[Record]) -> None:
         if not records:
             return
+        self._counts.pop(name, None)
         missing = [r for r in records if r.embedding is None]
         if missing:
             vectors = self.embedder([r.text for r in missing])
@@ -126,46 +130,71 @@ class VectorStore:
         self.collection(name).delete(where={"path": path})
 
     def delete_ids(self, name: CollectionName, ids: Iterable[str]) -> None:
+        self._counts.pop(name, None)
         ids = list(ids)
         for start in range(0, len(ids), ADD_BATCH):
             self.collection(name).delete(ids=ids[start : start + ADD_BATCH])
 
     def count(self, name: CollectionName) -> int:
-        return self.collection(name).count()
+        """Records in a collection; cached briefly (Chroma's count costs ~7 ms at 220,000 records,
+        and every query needs it), and forgotten on any write from this process."""
+        now = time.monotonic()
+        cached = self._counts.get(name)
+        if cached is None or now - cached[0] > COUNT_TTL:
+            cached = (now, self.collection(name).count())
+            self._counts[name] = cached
+        return cached[1]
 
     def query(self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None = None) -> list[Hit]:
         if where is not None and set(where) == {"customer_id"} and self.scope_ids is not None:
             ids = self.scope_ids(str(where["customer_id"]))
             if ids is not None:
                 return self.query_within(name, text, ids, n)
+        return self.query_many(name, [text], n, where)[0]
+
+    def query_many(
+        self, name: CollectionName, texts: Sequence[str], n: int, where: dict[str, Any] | None = None
+    ) -> list[list[Hit]]:
+        """One Chroma call for several query texts (embedded in one batch): hits per text, best first."""
+        wanted = [t for t in texts if t.strip()]
         col = self.collection(name)
-        total = col.count()
-        if total == 0 or not text.strip():
-            return []
+        total = self.count(name) if wanted else 0
+        if total == 0:
+            return [[] for _ in texts]
+        self.vectors(wanted)
         result = col.query(
-            query_embeddings=self.vector(text)[None, :],
+            query_embeddings=np.stack([self._vectors[t] for t in wanted]),
             n_results=min(n, total),
             where=where,
             include=["documents", "metadatas", "distances"],
         )
-        ids = result["ids"][0]
-        docs = (result.get("documents") or [[]])[0]
-        metas = (result.get("metadatas") or [[]])[0]
-        dists = (result.get("distances") or [[]])[0]
-        return [
-            Hit(id=i, text=d or "", metadata=dict(m or {}), score=1.0 - float(dist))
-            for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
-        ]
+        by_text: dict[str, list[Hit]] = {}
+        for k, text in enumerate(wanted):
+            ids = result["ids"][k]
+            docs = (result.get("documents") or [[]] * len(wanted))[k]
+            metas = (result.get("metadatas") or [[]] * len(wanted))[k]
+            dists = (result.get("distances") or [[]] * len(wanted))[k]
+            by_text[text] = [
+                Hit(id=i, text=d or "", metadata=dict(m or {}), score=1.0 - float(dist))
+                for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
+            ]
+        return [by_text.get(t, []) for t in texts]
+
+    def vectors(self, texts: Sequence[str]) -> None:
+        """Embed, in one batch, the texts not cached yet."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if not missing:
+            return
+        for text, vector in zip(missing, self.embedder(missing), strict=True):
+            if len(self._vectors) >= QUERY_CACHE:
+                self._vectors.pop(next(iter(self._vectors)))
+            self._vectors[text] = np.asarray(vector, dtype=np.float32)
 
     def vector(self, text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
         """The query's embedding; one answer asks about the same text several times, so keep a few."""
-        cached = self._vectors.get(text)
-        if cached is None:
-            cached = np.asarray(self.embedder([text])[0], dtype=np.float32)
-            if len(self._vectors) >= QUERY_CACHE:
-                self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[text] = cached
-        return cached
+        if text not in self._vectors:
+            self.vectors([text])
+        return self._vectors[text]
 
     def query_within(self, name: CollectionName, text: str, ids: Sequence[str], n: int) -> list[Hit]:
         """The `n` records among `ids` closest to `text`, by exact cosine similarity."""
@@ -203,6 +232,7 @@ class VectorStore:
         return out
 
     def drop_all(self) -> None:
+        self._counts.clear()
         for name in COLLECTIONS:
             try:
                 self.client.delete_collection(f"{self.target.prefix}{name}")

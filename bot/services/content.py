@@ -76,13 +76,15 @@ class Scored:
     reason: str
 
 
-def _similarities(store: VectorStore | None, text: str, n: int) -> dict[str, float]:
-    found: dict[str, float] = {}
-    if store is None or not text.strip():
+def _similarities(store: VectorStore | None, texts: list[str], n: int) -> list[dict[str, float]]:
+    """For each text, content path -> best similarity (one Chroma call for all texts)."""
+    found: list[dict[str, float]] = [{} for _ in texts]
+    if store is None:
         return found
-    for hit in store.query("content", text, n=n):
-        path = str(hit.metadata.get("path", ""))
-        found[path] = max(found.get(path, 0.0), hit.score)
+    for sims, hits in zip(found, store.query_many("content", texts, n=n), strict=True):
+        for hit in hits:
+            path = str(hit.metadata.get("path", ""))
+            sims[path] = max(sims.get(path, 0.0), hit.score)
     return found
 
 
@@ -135,8 +137,9 @@ def suggest(
     if not allowed:
         return []
     n = min(50, len(items))
-    on_question = _similarities(store, topic_of(question, customer), n)
-    on_interest = {i: _similarities(store, i, n) for i in customer.interests[:5]}
+    interests = customer.interests[:5]
+    on_question, *per_interest = _similarities(store, [topic_of(question, customer), *interests], n)
+    on_interest = dict(zip(interests, per_interest, strict=True))
     scored = [s for item in allowed if (s := _score(item, customer, on_question, on_interest))]
     scored.sort(key=lambda s: (-s.score, s.item.path))
     return [
