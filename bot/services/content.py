@@ -19,8 +19,8 @@ ALREADY_SENT_RATIO = 88
 
 
 def mentions(text: str, phrase: str) -> bool:
-    """Every key word of `phrase` appears (stemmed) in `text`: an interest names the item's topic."""
-    wanted = set(key_stems(phrase))
+    """Every word of `phrase` appears (stemmed) in `text`: 'pour over' is not 'pouring a heart'."""
+    wanted = stems(phrase) or frozenset(key_stems(phrase))
     return bool(wanted) and wanted <= stems(text)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
-from bot.services.text import COMMON_WORDS, stem, words
+from bot.services.text import QUESTION_WORDS, stem, words
 
 MIN_PLAYBOOK_SCORE = 0.3
 MIN_HISTORY_SCORE = 0.25
@@ -112,6 +112,6 @@ def overlap(a: str, b: str) -> int:
     """Shared content words (question words like 'should' and 'answer' do not count)."""
 
     def content(text: str) -> set[str]:
-        return {stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS}
+        return {stem(w) for w in words(text) if len(w) > 3 and w not in QUESTION_WORDS}
 
     return len(content(a) & content(b))

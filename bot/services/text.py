@@ -212,6 +212,30 @@ COMMON_WORDS = frozenset(
 )
 
 
+# Words of a staff member's question that say nothing about its subject (for matching the question
+# against playbook sentences; COMMON_WORDS above is for names, and keeps words like "late" and "order").
+QUESTION_WORDS = COMMON_WORDS - frozenset(
+    [
+        "late",
+        "parcel",
+        "order",
+        "email",
+        "call",
+        "text",
+        "note",
+        "week",
+        "month",
+        "check",
+        "message",
+        "sent",
+        "send",
+        "follow",
+        "today",
+        "yesterday",
+    ]
+)
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Zoë' matches 'zoe'."""
     if text.isascii():
