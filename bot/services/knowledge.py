@@ -116,6 +116,9 @@ class Knowledge:
             self.sync(wait=5)
         except IndexBusy:
             log.info("index busy: the process that owns it will pick up the change")
-            self.reload()
+            # Reload lazily, on the next question: a note or an erasure needs nothing more now, and
+            # opening the store while its owner may still be building it can fail.
+            with self._lock:
+                self._snapshot = None
             return False
         return True
