@@ -298,3 +298,18 @@ def test_a_name_in_the_thread_beats_a_vague_question(sample_services: Services) 
     assert answer.customer is not None and answer.customer.id == "cus-0001"
     named_in_question = sample_services.assistant.ask("What should I reply to Alex Moreno?", context=thread)
     assert named_in_question.customer is not None and named_in_question.customer.id == "cus-0005"
+
+
+def test_a_reply_states_the_playbook_fact_that_answers_it(sample_services: Services) -> None:
+    answer = ask(sample_services, JANE_Q)
+    first = answer.drafts[0]
+    assert "5 working days late" in first.text and "reship" in first.text
+    assert any(s.startswith("playbook/shipping.md") for s in first.sources)
+    assert "sorry" in first.text.lower()  # her last message was a complaint
+
+
+def test_an_interest_must_be_named_whole() -> None:
+    from bot.services.content import mentions
+
+    assert mentions("Pour over and AeroPress: a beginner's comparison", "pour over")
+    assert not mentions("Latte art basics: pouring a heart and a rosetta", "pour over")
