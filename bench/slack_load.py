@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.tasks import percentiles  # noqa: E402
 from bot.knowledge import folder  # noqa: E402
 from tests import fake_openai as F  # noqa: E402
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, load, signed_request  # noqa: E402
@@ -71,12 +71,6 @@ def mentions(knowledge: Path, n: int, round_no: int) -> list[tuple[str, dict[str
     return out
 
 
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p99 * 1000, ordered[-1] * 1000
-
-
 def measure(
     knowledge: Path, index: Path, concurrency: int = 50, rounds: int = 4, model_delay: float = 2.0
 ) -> dict[str, Any]:
@@ -116,12 +110,12 @@ def measure(
                 acks += list(pool.map(lambda req: post(port, *req), batch))
             slack.wait_for("chat.postMessage", before + concurrency, timeout=120)
             answered.append(time.perf_counter() - start)
-        median, p99, worst = percentiles(acks)
+        ack = percentiles(acks)
         return {
             "serve_startup_s": startup,
-            "slack_ack_median_ms": median,
-            "slack_ack_p99_ms": p99,
-            "slack_ack_max_ms": worst,
+            "slack_ack_median_ms": ack["median_ms"],
+            "slack_ack_p99_ms": ack["p99_ms"],
+            "slack_ack_max_ms": max(acks) * 1000,
             "slack_burst_all_answered_s": max(answered),
             "slack_requests": float(len(acks)),
         }

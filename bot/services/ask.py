@@ -19,7 +19,7 @@ from bot.services.drafts import DraftPlan, compose, restyle
 from bot.services.guard import GuardContext, guard_drafts
 from bot.services.intent import Request, classify
 from bot.services.knowledge import Knowledge, Snapshot
-from bot.services.retrieval import gather, latest_inbound
+from bot.services.retrieval import gather, latest_inbound_entry
 
 log = logging.getLogger(__name__)
 CPU_SLOTS = 1
@@ -162,8 +162,7 @@ class Assistant:
         elif request.channel:
             return request.channel
         if request.intent == "reply":
-            last_in = latest_inbound(customer)
-            entry = next((e for e in customer.history if last_in and last_in.source.endswith(f"#L{e.line}")), None)
+            entry = latest_inbound_entry(customer)
             if entry and entry.channel in allowed:
                 return entry.channel  # type: ignore[return-value]
         return allowed[0] if allowed else None

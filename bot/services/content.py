@@ -89,9 +89,8 @@ def _similarities(store: VectorStore | None, texts: list[str], n: int) -> list[d
 
 
 def _about(item: ContentItem) -> str:
-    source = "a third-party piece" if item.source == "third-party" else "our own piece"
     kind = "offer" if item.promotional else "piece"
-    source = source.replace("piece", kind)
+    source = f"a third-party {kind}" if item.source == "third-party" else f"our own {kind}"
     return f"{source} on {', '.join(item.topics[:3]) or item.title}"
 
 

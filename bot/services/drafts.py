@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.models import Channel, Customer
 from bot.services.answer import ContentIdea, Draft
+from bot.services.guard import body_sentences
 from bot.services.retrieval import Facts, Passage, latest_inbound, overlap, topic_of
+from bot.services.text import SENTENCE_RE
 
-SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
-GREETING_LINE = re.compile(r"^(hi|hello|dear|hey)\b[^.!?]*,?\s*$", re.I)
-GREETING_PREFIX = re.compile(r"^(hi|hello|dear|hey)\s+[^,]+,\s*", re.I)
-SIGN_OFF_LINE = re.compile(
-    r"^(best regards|kind regards|warm wishes|regards|best|thanks|many thanks|cheers)[,.!]?\s*$", re.I
-)
 PLEASANTRIES = {
     "Thank you for getting in touch.",
     "I hope that helps.",
@@ -188,15 +184,11 @@ def _layout(customer: Customer, channel: Channel, body: list[str], short: bool) 
 def restyle(plan: DraftPlan, draft: Draft, style: str) -> Draft:
     """Offline refinement: the same sentences, re-framed; nothing new is stated."""
     c = plan.customer
-    lines = [ln for ln in draft.text.splitlines() if ln.strip()]
     short = plan.channel in SHORT_CHANNELS
     if style == "regenerate":
         fresh = [d for d in compose(plan) if d.text != draft.text]
         return fresh[0] if fresh else draft
-    body_lines = [ln for ln in lines if not GREETING_LINE.match(ln) and not SIGN_OFF_LINE.match(ln)]
-    if len(lines) == 1:  # "Hi Jane, body" on one line
-        body_lines = [GREETING_PREFIX.sub("", lines[0], count=1)]
-    sentences = [s.strip() for s in SENTENCE_RE.split(" ".join(body_lines)) if s.strip()]
+    sentences = body_sentences(draft.text)
     if style == "shorter":
         sentences = [s for s in sentences if s not in PLEASANTRIES][:2] or sentences[:1]
         text = _layout(c, plan.channel, sentences, True)

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.models import Customer
 from bot.services.answer import Draft, GuardCode, GuardReport, Violation
-from bot.services.text import COMMON_WORDS, EMAIL_RE, fold, key_stems, stem, stems, touches, words
+from bot.services.text import COMMON_WORDS, EMAIL_RE, SENTENCE_RE, fold, key_stems, stem, stems, touches, words
 
-SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 GREETING_RE = re.compile(
     r"^\s*((?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,\n.!?]{0,60}[,!]?)\s*", re.I
 )
@@ -306,6 +305,11 @@ def _split(text: str) -> list[list[_Sentence]]:
     return lines
 
 
+def body_sentences(text: str) -> list[str]:
+    """The sentences of a draft between its greeting and its sign-off."""
+    return [s.text for parts in _split(text) for s in parts if s.kind == "body"]
+
+
 def _join(lines: list[list[_Sentence]]) -> str:
     out: list[str] = []
     for parts in lines:
@@ -322,9 +326,8 @@ def _clip(text: str, n: int = 80) -> str:
 
 
 class _Check:
-    def __init__(self, ctx: GuardContext, channel: str) -> None:
+    def __init__(self, ctx: GuardContext) -> None:
         self.ctx = ctx
-        self.channel = channel
         self.violations: list[Violation] = []
 
     def flag(self, code: GuardCode, detail: str) -> None:
@@ -375,8 +378,8 @@ class _Check:
             if name not in allowed and pattern.search(folded):
                 reasons.append(("channel_not_allowed", f"proposes {name}, which they have not allowed"))
 
-        if TITLE_RE.search(text):
-            reasons.append(("gendered_address", f"uses a title ('{TITLE_RE.search(text).group(0)}')"))  # type: ignore[union-attr]
+        if title := TITLE_RE.search(text):
+            reasons.append(("gendered_address", f"uses a title ('{title.group(0)}')"))
         else:
             gendered = set(sw) & GENDERED_WORDS
             pronouns = {w for forms in PRONOUN_SETS.values() for w in forms} & set(sw)
@@ -395,7 +398,7 @@ class _Check:
 def check(draft: Draft, ctx: GuardContext) -> tuple[Draft | None, list[Violation]]:
     """Check one draft; return it repaired (or None when nothing honest is left) and what was found."""
     c = ctx.customer
-    run = _Check(ctx, draft.channel)
+    run = _Check(ctx)
     channel = draft.channel
     if channel not in c.contact.channels:
         allowed = c.contact.channels

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.index.store import Hit, VectorStore
-from bot.knowledge.models import Customer
+from bot.knowledge.models import Customer, HistoryEntry
 from bot.services.text import QUESTION_WORDS, stem, words
 
 MIN_PLAYBOOK_SCORE = 0.3
@@ -80,32 +80,30 @@ def gather(customer: Customer, question: str, store: VectorStore | None, playboo
         ][:5]
     seen = {p.source for p in facts.history}
     for entry in sorted((e for e in customer.history if e.date), key=lambda e: (e.date, e.line))[-RECENT:]:
-        source = f"{customer.path}#L{entry.line}"
-        if source not in seen:
-            facts.history.append(
-                Passage(
-                    source=source,
-                    text=entry.text,
-                    kind="history",
-                    date=entry.date.isoformat() if entry.date else None,
-                    direction=entry.direction,
-                )
-            )
+        passage = entry_passage(customer, entry)
+        if passage.source not in seen:
+            facts.history.append(passage)
     return facts
 
 
-def latest_inbound(customer: Customer) -> Passage | None:
-    inbound = [e for e in customer.history if e.date and e.direction == "in"]
-    if not inbound:
-        return None
-    entry = max(inbound, key=lambda e: (e.date, e.line))
+def entry_passage(customer: Customer, entry: HistoryEntry) -> Passage:
     return Passage(
         source=f"{customer.path}#L{entry.line}",
         text=entry.text,
         kind="history",
         date=entry.date.isoformat() if entry.date else None,
-        direction="in",
+        direction=entry.direction,
     )
+
+
+def latest_inbound_entry(customer: Customer) -> HistoryEntry | None:
+    inbound = [e for e in customer.history if e.date and e.direction == "in"]
+    return max(inbound, key=lambda e: (e.date, e.line)) if inbound else None
+
+
+def latest_inbound(customer: Customer) -> Passage | None:
+    entry = latest_inbound_entry(customer)
+    return entry_passage(customer, entry) if entry else None
 
 
 def overlap(a: str, b: str) -> int:

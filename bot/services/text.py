@@ -6,6 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")  # between sentences of a draft or a playbook paragraph
 WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
