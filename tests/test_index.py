@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,28 @@ def test_second_writer_is_refused(folder: Path, tmp_path: Path, embedder: MiniLM
     finally:
         holder.kill()
         holder.wait()
+
+
+def _open_fresh_store(path: str, start: Barrier) -> None:
+    from bot.index.store import ChromaTarget, open_client
+
+    start.wait()
+    open_client(ChromaTarget(path=Path(path))).get_or_create_collection("customers").count()
+
+
+def test_processes_opening_a_new_index_at_once_all_succeed(tmp_path: Path) -> None:
+    # Chroma creates its tables on first open; without taking turns, two processes racing to open a
+    # new folder fail with "table collections already exists" (seen with three `rapport note`s at once).
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    rounds, workers = 2, 4
+    for r in range(rounds):
+        start = ctx.Barrier(workers)
+        path = str(tmp_path / f"round-{r}" / "gen-000001")
+        procs = [ctx.Process(target=_open_fresh_store, args=(path, start)) for _ in range(workers)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        assert [p.exitcode for p in procs] == [0] * workers

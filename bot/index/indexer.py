@@ -165,7 +165,7 @@ class Index:
         generation = (old.generation + 1) if old else 1
         new = Manifest(generation=generation)
         write_manifest(self.dir, new)
-        self._drop_generation(old.generation if old else None)
+        self._drop_generation(old.generation if old else 0)  # gen 0: opened by readers before any build
         self.store().drop_all()
         return new
 

@@ -21,6 +21,7 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock
 
 from bot.index.embedding import MiniLMEmbedding
 
@@ -68,7 +69,11 @@ def open_client(target: ChromaTarget) -> ClientAPI:
         return chromadb.HttpClient(host=target.host, port=target.port, settings=settings)
     assert target.path is not None
     target.path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(target.path), settings=settings)
+    # Chroma creates its tables when a client first opens a folder, and two processes doing that at
+    # once fail with "table collections already exists". Opening is quick, so every Rapport process
+    # (bot, `rapport note`, `rapport ask`) takes turns at it; the index's writer lock is separate.
+    with FileLock(str(target.path.parent / "open.lock"), thread_local=False):
+        return chromadb.PersistentClient(path=str(target.path), settings=settings)
 
 
 class VectorStore:
