@@ -49,7 +49,7 @@ def test_mention_answers_in_the_thread_with_blocks_and_a_text_fallback(bot: Bot)
     started = time.monotonic()
     response = bot.send(load("app_mention"))
     assert response.status == 200
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # Slack's limit; the latency itself is measured in bench/
 
     post = bot.fake.wait_for("chat.postMessage")[0]
     assert post.token == BOT_TOKEN

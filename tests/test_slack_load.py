@@ -101,7 +101,9 @@ def test_acks_stay_fast_while_a_slow_model_works(slow_bot: tuple[Bot, SlowDrafte
 
     assert [status for status, _ in results] == [200] * REQUESTS
     slowest_ack = max(seconds for _, seconds in results)
-    assert slowest_ack < 1.0, f"slowest ack took {slowest_ack:.2f}s"
+    # No ack waits for the model (each model call takes DELAY). The ack latency itself is a figure of
+    # bench/run.py, not a timed unit test.
+    assert slowest_ack < DELAY, f"slowest ack took {slowest_ack:.2f}s"
 
     posts = bot.fake.wait_for("chat.postMessage", REQUESTS, timeout=60)
     assert all("Worded by the language model" in str(p.args["blocks"]) for p in posts)
