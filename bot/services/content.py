@@ -131,17 +131,23 @@ def suggest(
     limit: int = MAX_IDEAS,
 ) -> list[ContentIdea]:
     """Up to `limit` items that are allowed, new to them, and fit their interests or the question."""
-    told = Told.of(customer)
-    allowed = [item for item in items if blocked_reason(item, customer, told) is None]
-    if not allowed:
+    if not items:
         return []
     n = min(50, len(items))
     interests = customer.interests[:5]
     on_question, *per_interest = _similarities(store, [topic_of(question, customer), *interests], n)
     on_interest = dict(zip(interests, per_interest, strict=True))
-    scored = [s for item in allowed if (s := _score(item, customer, on_question, on_interest))]
+    scored = [s for item in items if (s := _score(item, customer, on_question, on_interest))]
     scored.sort(key=lambda s: (-s.score, s.item.path))
-    return [
-        ContentIdea(path=s.item.path, title=s.item.title, url=s.item.url, source=s.item.source, reason=s.reason)
-        for s in scored[:limit]
-    ]
+    # Best first, and the rules checked only until enough pass: checking every item of a large
+    # library against the history cost about 30 ms an answer at 500 items.
+    told = Told.of(customer)
+    ideas: list[ContentIdea] = []
+    for s in scored:
+        if len(ideas) == limit:
+            break
+        if blocked_reason(s.item, customer, told) is None:
+            ideas.append(
+                ContentIdea(path=s.item.path, title=s.item.title, url=s.item.url, source=s.item.source, reason=s.reason)
+            )
+    return ideas

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.knowledge.models import Customer
 from bot.services.answer import Draft, GuardCode, GuardReport, Violation
@@ -132,6 +133,12 @@ def claims(text: str) -> dict[str, str]:
     return found
 
 
+@lru_cache(maxsize=16384)
+def claim_atoms(text: str) -> frozenset[str]:
+    """The claims of a fact (playbook passage, history entry), cached: the same facts back every answer."""
+    return frozenset(claims(text))
+
+
 # -- channels proposed in the text --------------------------------------------------
 
 CHANNEL_MENTIONS: list[tuple[str, re.Pattern[str]]] = [
@@ -209,14 +216,15 @@ class GuardContext:
         theirs = [e.text for e in c.history if e.direction == "in"]
         self._fact_claims: set[str] = set()
         for fact in ours:
-            self._fact_claims |= set(claims(fact))
+            self._fact_claims |= claim_atoms(fact)
         # What the customer wrote backs their own facts (amounts, dates) but never an offer or a percentage:
         # an offer is ours to make, so "you promised 90% off" in their message cannot launder one.
         for said in theirs:
-            self._fact_claims |= {a for a in claims(said) if not a.startswith(("offer:", "pct:"))}
-        fact_text = " ".join(ours + theirs) + " " + profile
-        self._fact_stems = stems(fact_text)
-        self._fact_emails = {e.lower() for e in EMAIL_RE.findall(fact_text)}
+            self._fact_claims |= {a for a in claim_atoms(said) if not a.startswith(("offer:", "pct:"))}
+        # Per text, so the playbook's claims and stems are worked out once, not on every answer.
+        parts = [*ours, *theirs, profile]
+        self._fact_stems = frozenset().union(*map(stems, parts))
+        self._fact_emails = {e.lower() for part in parts for e in EMAIL_RE.findall(part)}
         self._own = fold(profile)
         private = c.private_text
         self._private_words = {
