@@ -81,6 +81,22 @@ def test_check_reports_path_line_and_exits_1(tmp_path: Path) -> None:
     assert "error" in done.stderr
 
 
+def test_impossible_dates_are_reported_and_the_other_files_still_indexed(tmp_path: Path) -> None:
+    root = tmp_path / "k"
+    bad = "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n  last_contacted: 2026-02-30\ncustomer_since: 2026-13-45\n---\n"
+    write(root, "customers/a.md", bad)
+    write(root, "customers/b.md", "---\nid: cus-2\nname: Cleo Dane\nsegment: b2c\n---\n")
+    done = rapport("check", "--knowledge", str(root))
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("customers/a.md:6: field 'contact.last_contacted'") for line in lines), lines
+    assert any(line.startswith("customers/a.md:7: field 'customer_since'") for line in lines), lines
+    indexed = rapport("index", "--knowledge", str(root), "--index", str(tmp_path / "idx"))
+    assert indexed.returncode == 0 and "customers/a.md:6" in indexed.stderr + indexed.stdout
+    found = rapport("lookup", "Cleo Dane", "--json", "--knowledge", str(root), "--index", str(tmp_path / "idx"))
+    assert json.loads(found.stdout)["matches"][0]["id"] == "cus-2"
+
+
 def test_index_lookup_and_json(kdir: Path, tmp_path: Path) -> None:
     index = str(tmp_path / "idx")
     first = rapport("index", "--knowledge", str(kdir), "--index", index)

@@ -61,12 +61,16 @@ def parse_text(rel_path: str, text: str) -> ParsedFile:
         result.problems.append(Problem(path=rel_path, line=exc.line, message=exc.message))
         return result
     result.key_lines = doc.key_lines
-    if kind == "customer":
-        result.item = _customer(rel_path, doc, result.problems)
-    elif kind == "content":
-        result.item = _content(rel_path, doc, result.problems)
-    else:
-        result.item = _playbook(rel_path, doc, result.problems)
+    try:
+        if kind == "customer":
+            result.item = _customer(rel_path, doc, result.problems)
+        elif kind == "content":
+            result.item = _content(rel_path, doc, result.problems)
+        else:
+            result.item = _playbook(rel_path, doc, result.problems)
+    except Exception as exc:  # a file we failed to foresee must still not stop the others
+        result.item = None
+        result.problems.append(Problem(path=rel_path, line=1, message=f"could not read this file: {exc}"))
     return result
 
 

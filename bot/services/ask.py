@@ -7,6 +7,7 @@ configured) only words the drafts, and the guard checks every draft either way.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Protocol
@@ -15,11 +16,13 @@ from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Usage, Warning
 from bot.services.cadence import consent_warnings, contact_state
-from bot.services.drafts import DraftPlan, compose, restyle
+from bot.services.drafts import DraftPlan, compose, follow_up_promise, holding_reply, restyle
 from bot.services.guard import GuardContext, guard_drafts
-from bot.services.intent import Request, classify
+from bot.services.intent import Intent, Request, classify
 from bot.services.knowledge import Knowledge, Snapshot
+from bot.services.lookup import Match
 from bot.services.retrieval import gather, latest_inbound_entry
+from bot.services.text import fold
 
 log = logging.getLogger(__name__)
 CPU_SLOTS = 1
@@ -45,6 +48,41 @@ class Drafter(Protocol):
     def draft(self, plan: DraftPlan) -> DrafterResult: ...
 
     def refine(self, plan: DraftPlan, draft: Draft, style: str) -> DrafterResult: ...
+
+
+ASK_DESCRIPTION_MIN = 0.5  # a description-only match this weak is not enough to draft for someone
+STRONG_NAME = 0.6
+ADDRESSED_RE = re.compile(
+    r"\b(?:reply to|respond to|answer|write to|email|e-mail|text|call|ring|message|tell|get back to|follow up with"
+    r"|check in with|reach out to|contact|for|draft (?:a reply |something )?(?:to|for))\s*$"
+)
+
+
+def _separately_named(question: str, matches: list[Match]) -> list[Match]:
+    """Two customers each named in their own words ("reply to Zoë, José had the same issue").
+
+    The one the question addresses ("reply to Zoë") is returned alone; with no such cue, all of them
+    (ambiguous). Empty when only one customer is named: "Jane Okafor" also matching the other Jane by
+    her first name is the same words, not a second person.
+    """
+    top = matches[0]
+    if top.matched == "description" or not top.named_by:
+        return []
+    named = [top] + [
+        m
+        for m in matches[1:]
+        if m.matched not in ("description", "id", "email")
+        and m.named_by
+        and not (m.named_by & top.named_by)
+        and m.score >= STRONG_NAME
+    ]
+    if len(named) == 1:
+        return []
+    earliest = min(named, key=lambda m: m.position)
+    text = fold(question)
+    starts = [found.start() for w in earliest.named_by if (found := re.search(rf"\b{re.escape(w)}\b", text))]
+    before = text[: min(starts, default=0)]
+    return [earliest] if ADDRESSED_RE.search(before) else named
 
 
 def customer_ref(c: Customer) -> CustomerRef:
@@ -82,6 +120,8 @@ class Assistant:
                 matches = named
             elif not matches:
                 matches = in_context
+        if matches and matches[0].matched == "description" and matches[0].score < ASK_DESCRIPTION_MIN:
+            matches = []  # "can you draft a reply?" is close to everyone a little: that is no one
         if not matches:
             answer.warnings.append(
                 Warning(
@@ -90,7 +130,7 @@ class Assistant:
                 )
             )
             return None
-        tied = [m for m in matches if m.tie]
+        tied = [m for m in matches if m.tie] or _separately_named(question, matches)
         if len(tied) > 1:
             answer.candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
             names = ", ".join(f"{m.customer.name} ({m.customer.id})" for m in tied)
@@ -98,17 +138,22 @@ class Assistant:
                 Warning(code="ambiguous_customer", message=f"Several customers match equally well: {names}.")
             )
             return None
+        if len(tied) == 1:
+            return tied[0].customer
         return matches[0].customer
 
     # -- answer ---------------------------------------------------------------------
 
-    def ask(self, question: str, customer_id: str | None = None, context: str = "") -> Answer:
+    def ask(
+        self, question: str, customer_id: str | None = None, context: str = "", intent: Intent | None = None
+    ) -> Answer:
+        """`intent="reply"` when the question is the customer's own message (the Slack shortcut)."""
         answer = Answer(question=question)
         with self._cpu:
             customer = self.identify(question, customer_id, context, answer)
             if customer is None:
                 return answer
-            plan = self.plan(customer, question, answer)
+            plan = self.plan(customer, question, answer, intent)
             may_draft = self._may_draft(customer, plan, answer)
         drafts = self._drafts(plan, answer) if may_draft else []
         with self._cpu:
@@ -126,12 +171,18 @@ class Assistant:
                     message="The language model's drafts broke the rules (see guard); these drafts were made offline.",
                 )
             )
+        if may_draft and plan.intent == "reply" and drafts and not answer.drafts:
+            # Every draft broke a rule, but their own question still deserves an answer: an honest holding reply.
+            holding, report = self.guard(plan, [holding_reply(plan)])
+            answer.mode, answer.drafts = "offline", holding
+            answer.guard.checked += report.checked
+            answer.guard.violations += report.violations
         return answer
 
-    def plan(self, customer: Customer, question: str, answer: Answer) -> DraftPlan:
+    def plan(self, customer: Customer, question: str, answer: Answer, intent: Intent | None = None) -> DraftPlan:
         snap = self.knowledge.snapshot()
         today = self.knowledge.today()
-        request = classify(question, customer)
+        request = classify(question, customer, intent)
         answer.customer = customer_ref(customer)
         answer.intent = request.intent
         answer.warnings += consent_warnings(customer, today, proactive=request.intent == "outreach")
@@ -195,7 +246,9 @@ class Assistant:
 
     # -- refine ---------------------------------------------------------------------
 
-    def refine(self, customer_id: str, question: str, draft: Draft, style: Style) -> Answer:
+    def refine(
+        self, customer_id: str, question: str, draft: Draft, style: Style, intent: Intent | None = None
+    ) -> Answer:
         """Redo one draft in another style with the same facts and rules (the Slack buttons call this)."""
         if style not in STYLES and not style.startswith("language:"):
             raise ValueError(f"unknown style '{style}'; use one of {', '.join(STYLES)} or language:<name>")
@@ -204,9 +257,11 @@ class Assistant:
             customer = self.identify(question, customer_id, "", answer)
             if customer is None:
                 return answer
-            plan = self.plan(customer, question, answer)
+            plan = self.plan(customer, question, answer, intent)
             if not self._may_draft(customer, plan, answer):
                 return answer
+            if plan.intent == "reply":
+                follow_up_promise(plan)  # the original may have promised it; the guard must know it is ours
         draft = draft.model_copy(
             update={"channel": plan.channel if draft.channel not in customer.contact.channels else draft.channel}
         )

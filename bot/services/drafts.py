@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from bot.knowledge.models import Channel, Customer
 from bot.services.answer import ContentIdea, Draft
 from bot.services.guard import body_sentences
-from bot.services.retrieval import Facts, Passage, latest_inbound, overlap, topic_of
-from bot.services.text import SENTENCE_RE
+from bot.services.retrieval import Facts, Passage, content_stems, latest_inbound, overlap, topic_of
+from bot.services.text import SENTENCE_RE, fold
 
 PLEASANTRIES = {
     "Thank you for getting in touch.",
@@ -55,7 +55,9 @@ LABEL_RE = re.compile(r"^(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}):\s+(?=\w)")
 STAFF_ONLY_RE = re.compile(
     r"\b(them|they|their|theirs|staff|colleague|escalate|internal|our team should)\b"
     r"|^(check|tell|open|ask|offer|escalate|log|never|always|do not|don't|use|apologi[sz]e|make sure|note|send"
-    r"|remember|avoid|refer|flag|record|confirm|explain|quote|mention)\b",
+    r"|remember|avoid|refer|flag|record|confirm|explain|quote|mention)\b"
+    r"|\b(do not|don't|never|must not) (quote|mention|promise|offer|discuss|share|reveal|disclose|give out|agree)\b"
+    r"|\baccount manager\b",
     re.I,
 )
 COMPLAINT_RE = re.compile(
@@ -86,16 +88,49 @@ def customer_facing(sentence: str) -> str | None:
 
 
 BUSINESS_ONLY_RE = re.compile(r"\b(wholesale|trade (account|price)s?|business accounts?|invoices?|net \d+|b2b)\b", re.I)
+BUSINESS_TITLE_RE = re.compile(r"\b(business|wholesale|trade|b2b|corporate|enterprise|reseller|partner)\w*\b", re.I)
+# Words that say what kind of fact is wanted, not what it is about: "how much does X cost" is about X.
+FACT_KIND_WORDS = frozenset({"cost", "costs", "price", "prices", "priced", "much", "charge", "charges", "many"})
+PRICE_QUESTION_RE = re.compile(r"\b(how much|cost|costs|price|prices|charge|fee|rate)\b")
+MONEY_RE = re.compile(r"[£$€]\s?\d|\d\s?(?:gbp|usd|eur|pounds|dollars|euros)\b", re.I)
+PRICE_BONUS = 0.5  # "how much…": of the sentences on the subject, the ones with an amount
+CLOSE_PASSAGE = 0.55  # a passage this close to the question may lend its best sentence without a shared word
+
+
+def subject(question: str) -> str:
+    return " ".join(w for w in question.split() if fold(w).strip("?.,!") not in FACT_KIND_WORDS)
+
+
+def subject_overlap(sentence: str, question: str) -> int:
+    return overlap(sentence, subject(question))
+
+
+def _rank(sentences: list[str], question: str) -> list[tuple[float, str]]:
+    """Sentences by the question words they share, each word weighted by how few sentences have it:
+    in a rentals passage every sentence says "rental", only one says "week"."""
+    wanted = content_stems(subject(question))
+    shared = [content_stems(s) & wanted for s in sentences]
+    spread = {w: sum(w in found for found in shared) for w in wanted}
+    asks_price = PRICE_QUESTION_RE.search(fold(question)) is not None
+    scored = [
+        (sum(1 / spread[w] for w in found) + (PRICE_BONUS if found and asks_price and MONEY_RE.search(s) else 0), s)
+        for found, s in zip(shared, sentences, strict=True)
+    ]
+    return sorted(scored, key=lambda pair: -pair[0])
 
 
 def best_sentences(passage: Passage, question: str, limit: int, segment: str = "b2c") -> list[str]:
-    text = passage.text.split(": ", 1)[1] if ": " in passage.text else passage.text
+    title, _, text = passage.text.partition(": ") if ": " in passage.text else ("", "", passage.text)
+    if segment == "b2c" and BUSINESS_TITLE_RE.search(title):
+        return []  # a business-terms page says nothing a private customer should be told
     sentences = [c for s in SENTENCE_RE.split(text) if s.strip() and (c := customer_facing(s))]
     if segment == "b2c":
         sentences = [s for s in sentences if not BUSINESS_ONLY_RE.search(s)]
-    ranked = sorted(sentences, key=lambda s: -overlap(s, question))
-    # Only sentences that share a word with the question, or the single best one of a close passage.
-    chosen = [s for s in ranked[:limit] if overlap(s, question)] or ranked[:1]
+    ranked = _rank(sentences, question)
+    # Only sentences about the question's subject, or the single best one of a very close passage.
+    chosen = [s for score, s in ranked[:limit] if score > 0]
+    if not chosen and passage.score >= CLOSE_PASSAGE:
+        chosen = [s for _, s in ranked[:1]]
     return [s for s in sentences if s in chosen]  # keep the playbook's own order
 
 
@@ -114,7 +149,7 @@ def _fact_lines(plan: DraftPlan, limit: int) -> tuple[list[str], list[str]]:
     sources: list[str] = []
     for rank, passage in enumerate(plan.facts.playbook[:2]):
         picked = best_sentences(passage, topic, limit - len(lines), plan.customer.segment)
-        on_topic = overlap(" ".join(picked), topic) > 0
+        on_topic = subject_overlap(" ".join(picked), topic) > 0
         if picked and (on_topic or (rank == 0 and passage.score >= 0.45)):
             lines += picked
             sources.append(passage.source)
@@ -132,14 +167,24 @@ def _reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
         sources.insert(0, said.source)
     thanks = [] if short or b2b or sorry else ["Thank you for getting in touch."]
     if not facts:
-        due = follow_up_date(plan.today)
-        promise = f"I'm checking this for you and will come back to you by {human_date(due)}."
-        plan.extra_facts.append(promise)
-        return [*sorry, *thanks, promise], sources
+        return [*sorry, *thanks, follow_up_promise(plan)], sources
     if b2b:  # business first: the facts, then one line to close
-        return [*sorry, *facts, *([] if short else ["Let me know if you need anything else for your order."])], sources
+        return [*sorry, *facts, *([] if short else ["Let me know if you need anything else."])], sources
     closer = [] if short else ["I hope that helps."]
     return [*thanks, *sorry, *facts, *closer], sources
+
+
+def follow_up_promise(plan: DraftPlan) -> str:
+    """The honest answer when the facts are missing; the guard accepts it as the plan's own promise."""
+    promise = f"I'm checking this for you and will come back to you by {human_date(follow_up_date(plan.today))}."
+    if promise not in plan.extra_facts:
+        plan.extra_facts.append(promise)
+    return promise
+
+
+def holding_reply(plan: DraftPlan) -> Draft:
+    """A reply that states nothing but the follow-up: for when every other draft broke a rule."""
+    return Draft(text=_layout(plan.customer, plan.channel, [follow_up_promise(plan)], True), channel=plan.channel)
 
 
 def _outreach_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:

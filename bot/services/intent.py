@@ -27,7 +27,9 @@ REPLY_CUES = re.compile(
 OUTREACH_CUES = re.compile(
     r"\b(check(ing)? in|follow(ing)?[ -]?up|reach(ing)? out|touch(ing)? base|send (her|him|them|something)"
     r"|share|introduc\w*|let (her|him|them) know about|tell (her|him|them) about|promot\w*|newsletter"
-    r"|what (should|could|can) (i|we) (send|share)|reconnect|re-?engage|catch up|haven'?t heard|nudge|upsell|invite)\b"
+    r"|what (should|could|can) (i|we) (send|share)|reconnect|re-?engage|catch up|nudge|upsell|invite"
+    r"|(haven'?t|hasn'?t|has not|have not) heard|(email|text|send|offer|pitch) (her|him|them) our"
+    r"|(our|the) (new|latest|upcoming)|sale|promo(tion)?s?|black friday|launch\w*|special offer)\b"
 )
 # "Can I text Tom about…": a channel verb right after "can/should I" names the channel, whoever follows.
 VERB_CHANNEL = re.compile(
@@ -62,11 +64,14 @@ class Request:
     channel: Channel | None  # a channel the question explicitly asks for
 
 
-def classify(question: str, customer: Customer | None) -> Request:
+def classify(question: str, customer: Customer | None, intent: Intent | None = None) -> Request:
+    """`intent` is set when the caller knows (answering a given customer message is always a reply)."""
     text = fold(question)
     verb = VERB_CHANNEL.search(text)
     channel = VERB_TO_CHANNEL[verb.group(1)] if verb else None
     channel = channel or next((name for name, pattern in CHANNEL_CUES if pattern.search(text)), None)
+    if intent is not None:
+        return Request(intent, channel)
     if REPLY_CUES.search(text):
         return Request("reply", channel)
     if OUTREACH_CUES.search(text):

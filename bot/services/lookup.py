@@ -9,7 +9,7 @@ size").
 
 from __future__ import annotations
 
-import re
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
-from bot.services.text import COMMON_WORDS, EMAIL_RE, capitalised_words, fold, words
+from bot.services.text import COMMON_WORDS, EMAIL_RE, NAME_WORD_RE, capitalised_words, fold, words
 
 MatchKind = Literal["id", "email", "name", "preferred_name", "first_name", "last_name", "company", "description"]
 
@@ -34,7 +34,16 @@ WEIGHTS: dict[str, float] = {
 LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
 TIE_MARGIN = 0.03
 STRONG_DESCRIPTION_SCORE = 0.55
-NAME_PAIR_RE = re.compile(r"\b([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+)\b")
+PARTIAL_COMPANY = 0.8  # the leading word of a company name alone ("Greenway" for Greenway Couriers)
+# Capitalised words that follow a first name without being a surname ("Tell Jane Thursday").
+NOT_SURNAMES = frozenset(
+    {
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+        *("hi", "hello", "thanks", "thank", "dear", "re", "fwd"),
+    }
+)
 MIN_DESCRIPTION_SCORE = 0.35
 FILTERED_QUERY_LIMIT = 8
 COMPANY_STOPWORDS = frozenset({"ltd", "limited", "co", "inc", "llc", "plc", "the", "and", "of", "gmbh", "&"})
@@ -47,6 +56,16 @@ class Match:
     matched: MatchKind
     evidence: list[Hit] = field(default_factory=list)
     tie: bool = False
+    named_by: frozenset[str] = frozenset()  # the words of the query that named them (lexical matches)
+    position: int = 0  # where in the query they were first named
+
+
+@dataclass
+class Lexical:
+    score: float
+    kind: MatchKind
+    tokens: frozenset[str]
+    position: int
 
 
 def _max_edits(token: str) -> int:
@@ -88,16 +107,39 @@ class NameIndex:
         found = process.extract(token, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None)
         return [(word, 1.0 - dist / max(len(token), len(word))) for word, dist, _ in found if word[0] == token[0]]
 
-    def lexical(self, text: str) -> dict[str, tuple[float, MatchKind]]:
+    def lexical(self, text: str) -> dict[str, Lexical]:
+        text = EMAIL_RE.sub(" ", text)  # an address is matched whole (exact) or not at all, never by its parts
         capitals = capitalised_words(text)
-        seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind -> similarity
-        for token in dict.fromkeys(words(text)):
+        seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind:word -> similarity
+        used: dict[str, dict[str, int]] = defaultdict(dict)  # cid -> query token -> position
+        for position, token in enumerate(dict.fromkeys(words(text))):
             if token in COMMON_WORDS and token not in capitals:
                 continue
             for vocab_word, sim in self.token_hits(token):
                 for cid, kind in self.by_token[vocab_word]:
                     seen[cid][f"{kind}:{vocab_word}"] = max(seen[cid].get(f"{kind}:{vocab_word}", 0), sim)
-        return {cid: best for cid, hits in seen.items() if (best := self._score(cid, hits))[0] > 0}
+                    used[cid].setdefault(token, position)
+        found: dict[str, Lexical] = {}
+        for cid, hits in seen.items():
+            score, kind = self._score(cid, hits)
+            if score > 0:
+                tokens = used[cid]
+                found[cid] = Lexical(score, kind, frozenset(tokens), min(tokens.values()))
+        return found
+
+    def strangers(self, text: str) -> set[str]:
+        """First names followed by a surname nobody here has: 'Priya Patel' is not our Priya Raghunathan."""
+        found: set[str] = set()
+        tokens = [w for w in NAME_WORD_RE.findall(EMAIL_RE.sub(" ", text))]
+        for first, second in itertools.pairwise(tokens):
+            if not (first[0].isupper() and second[0].isupper()):
+                continue
+            a, b = words(first), words(second)
+            if len(a) != 1 or len(b) != 1 or b[0] in COMMON_WORDS or b[0] in NOT_SURNAMES:
+                continue
+            if not self.token_hits(b[0]):
+                found.add(a[0])
+        return found
 
     def _score(self, cid: str, hits: dict[str, float]) -> tuple[float, MatchKind]:
         c = self.customers[cid]
@@ -114,11 +156,17 @@ class NameIndex:
             options.append((WEIGHTS["last_name"] * max(last), "last_name"))
         if by_kind.get("preferred"):
             options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
-        company_tokens = {w for w in words(c.company or "") if w not in COMPANY_STOPWORDS}
+        company_tokens = [w for w in words(c.company or "") if w not in COMPANY_STOPWORDS]
         company_hits = by_kind.get("company", [])
-        if company_tokens and len(company_hits) >= len(company_tokens):
+        if company_tokens and len(company_hits) >= len(set(company_tokens)):
             options.append((WEIGHTS["company"] * min(company_hits), "company"))
+        elif company_hits and self._distinctive(company_tokens[0], cid) and f"company:{company_tokens[0]}" in hits:
+            # "Greenway" for Greenway Couriers: the leading word of a company name, when it is nobody else's
+            options.append((PARTIAL_COMPANY * hits[f"company:{company_tokens[0]}"], "company"))
         return max(options, default=(0.0, "name"))
+
+    def _distinctive(self, token: str, cid: str) -> bool:
+        return len(token) >= 4 and token not in COMMON_WORDS and self.by_token.get(token) == {(cid, "company")}
 
 
 class CustomerFinder:
@@ -159,9 +207,12 @@ class CustomerFinder:
         """'Zebedee Quartermaine' matched no name: a weak description match must not stand in for them."""
         if best_description >= STRONG_DESCRIPTION_SCORE:
             return False
-        for pair in NAME_PAIR_RE.findall(text):
-            folded = [fold(w) for w in pair]
-            if all(w not in COMMON_WORDS and w not in self.names.by_token for w in folded):
+        tokens = NAME_WORD_RE.findall(text)
+        for first, second in itertools.pairwise(tokens):
+            if not (first[0].isupper() and second[0].isupper()):
+                continue
+            pair = [fold(first), fold(second)]
+            if all(w not in COMMON_WORDS and w not in NOT_SURNAMES and w not in self.names.by_token for w in pair):
                 return True
         return False
 
@@ -169,18 +220,37 @@ class CustomerFinder:
         exact = self.exact(text)
         if exact:
             return [exact]
+        # An address that is nobody's here names a stranger: never guess someone by meaning instead.
+        unknown_email = any(fold(e) not in self.names.by_email for e in EMAIL_RE.findall(text))
         lexical = self.names.lexical(text)
+        strangers = self.names.strangers(text)
+        lexical = {
+            cid: lx
+            for cid, lx in lexical.items()
+            if not (lx.kind in ("first_name", "preferred_name") and lx.tokens <= strangers)
+        }
         if lexical and len(lexical) <= FILTERED_QUERY_LIMIT:
             semantic = {cid: self.semantic_for(cid, text) for cid in lexical}
-        else:
+        elif lexical or not (unknown_email or strangers):
             semantic = self.semantic(text)
+        else:
+            semantic = {}
         sem_score = {cid: max(h.score for h in hs) for cid, hs in semantic.items()}
         matches: list[Match] = []
         if lexical:
-            for cid, (lex, kind) in lexical.items():
-                score = LEXICAL_SHARE * lex + (1 - LEXICAL_SHARE) * max(sem_score.get(cid, 0.0), 0.0)
-                matches.append(Match(self.customers[cid], score, kind, semantic.get(cid, [])))
-        elif not self._names_a_stranger(text, max(sem_score.values(), default=0.0)):
+            for cid, lx in lexical.items():
+                score = LEXICAL_SHARE * lx.score + (1 - LEXICAL_SHARE) * max(sem_score.get(cid, 0.0), 0.0)
+                matches.append(
+                    Match(
+                        self.customers[cid],
+                        score,
+                        lx.kind,
+                        semantic.get(cid, []),
+                        named_by=lx.tokens,
+                        position=lx.position,
+                    )
+                )
+        elif semantic and not self._names_a_stranger(text, max(sem_score.values(), default=0.0)):
             for cid, score in sem_score.items():
                 if score >= MIN_DESCRIPTION_SCORE:
                     matches.append(Match(self.customers[cid], score, "description", semantic[cid]))

@@ -106,10 +106,11 @@ def latest_inbound(customer: Customer) -> Passage | None:
     return entry_passage(customer, entry) if entry else None
 
 
+def content_stems(text: str) -> set[str]:
+    """Content words, stemmed (question words like 'should' and 'answer' do not count)."""
+    return {stem(w) for w in words(text) if len(w) > 3 and w not in QUESTION_WORDS}
+
+
 def overlap(a: str, b: str) -> int:
-    """Shared content words (question words like 'should' and 'answer' do not count)."""
-
-    def content(text: str) -> set[str]:
-        return {stem(w) for w in words(text) if len(w) > 3 and w not in QUESTION_WORDS}
-
-    return len(content(a) & content(b))
+    """Shared content words."""
+    return len(content_stems(a) & content_stems(b))

@@ -237,11 +237,18 @@ QUESTION_WORDS = COMMON_WORDS - frozenset(
 )
 
 
+# Letters that Unicode does not split into a base letter and an accent ("Sørensen" -> "sorensen").
+UNDECOMPOSABLE = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+    | {"þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"}
+)
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Zoë' matches 'zoe'."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(UNDECOMPOSABLE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
@@ -253,9 +260,12 @@ def words(text: str) -> list[str]:
     return [POSSESSIVE_RE.sub("", w) if "'" in w or "’" in w else w for w in WORD_RE.findall(fold(text))]
 
 
+NAME_WORD_RE = re.compile(r"\b[^\W\d_][\w'’-]*")
+
+
 def capitalised_words(text: str) -> set[str]:
     """Folded forms of the words written with a capital letter (not at sentence start only)."""
-    return {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", text)}
+    return {fold(w) for w in NAME_WORD_RE.findall(text) if w[0].isupper()}
 
 
 def stem(word: str) -> str:

@@ -25,7 +25,9 @@ THREAD_LIMIT = 50
 CONTEXT_CHARS = 4000
 
 
-def thread_context(client: WebClient, channel: str, thread_ts: str, skip_ts: str, bot_user_id: str | None) -> str:
+def thread_context(
+    client: WebClient, channel: str, thread_ts: str, skip_ts: str, bot_user_id: str | None, bot_id: str | None = None
+) -> str:
     """What people said earlier in the thread (the customer's pasted message, who it is about).
 
     Rapport's own replies are left out: they name candidates and would only muddle the lookup.
@@ -38,7 +40,8 @@ def thread_context(client: WebClient, channel: str, thread_ts: str, skip_ts: str
     texts = [
         plain_text(str(m.get("text") or ""), drop_user=bot_user_id)
         for m in replies.get("messages") or []
-        if m.get("ts") != skip_ts and not m.get("bot_id") and m.get("user") != bot_user_id
+        # Other apps' posts stay (a helpdesk's "New ticket from liz@…" names the customer); ours do not.
+        if m.get("ts") != skip_ts and m.get("user") != bot_user_id and not (bot_id and m.get("bot_id") == bot_id)
     ]
     joined = "\n".join(t for t in texts if t)
     return joined[-CONTEXT_CHARS:]

@@ -219,7 +219,9 @@ def answer_blocks(
     if answer.drafts:
         blocks.append(DividerBlock())
     for number, (draft, draft_id) in enumerate(zip(answer.drafts, draft_ids, strict=True), 1):
-        state = DraftState(c=customer.id, d=draft_id, ch=draft.channel, q=answer.question, t=draft.text, o=origin)
+        state = DraftState(
+            c=customer.id, d=draft_id, ch=draft.channel, q=answer.question, t=draft.text, o=origin, i=answer.intent
+        )
         blocks += draft_blocks(number, draft, state, label if len(answer.drafts) == 1 else None)
     if not answer.drafts and not answer.warnings:
         blocks += mrkdwn_sections("No drafts this time.")
@@ -238,19 +240,20 @@ def mode_line(answer: Answer) -> str:
 
 def answer_text(answer: Answer) -> str:
     """The plain `text=` fallback: what notifications and screen readers get."""
+    # Escaped like the blocks: Slack reads `text` as mrkdwn, so a "<!channel>" in a name would ping everyone.
     if answer.candidates:
         names = ", ".join(c.name for c in answer.candidates[:MAX_CANDIDATES])
-        return f"Rapport: several customers match ({names}). Which one do you mean?"
+        return esc(f"Rapport: several customers match ({names}). Which one do you mean?")
     if answer.customer is None:
         reason = answer.warnings[0].message if answer.warnings else "I couldn't tell which customer this is about."
-        return clip(f"Rapport: {reason}")
+        return esc(clip(f"Rapport: {reason}"))
     name = answer.customer.name
-    parts = [f"Rapport: {len(answer.drafts)} reply draft{'s' * (len(answer.drafts) != 1)} for {name}"]
+    parts = [f"Rapport: {len(answer.drafts)} reply draft{'s' * (len(answer.drafts) != 1)} for {name}."]
     if answer.warnings:
-        parts.append("; ".join(w.message for w in answer.warnings))
+        parts.append(" ".join(w.message for w in answer.warnings))
     if answer.drafts:
         parts.append(f"Draft 1 ({answer.drafts[0].channel}): {answer.drafts[0].text}")
-    return clip(". ".join(parts))
+    return esc(clip(" ".join(parts)))
 
 
 def help_blocks(bot_user_id: str | None = None) -> list[Block]:

@@ -104,7 +104,7 @@ def customer_card(
 
 
 def customer_card_text(c: Customer) -> str:
-    return f"Rapport: customer card for {c.name} ({c.id}), visible only to you."
+    return esc(f"Rapport: customer card for {c.name} ({c.id}), visible only to you.")
 
 
 # -- modals -----------------------------------------------------------------------------

@@ -154,6 +154,8 @@ class DraftState(SlackModel):
     q: str = ""  # the question
     t: str = ""  # the draft text
     o: str = ""  # where it was first shown: mention, dm, shortcut, ...
+    i: Literal["reply", "outreach"] | None = None  # the answer's intent, so a refinement keeps it
+    x: bool = False  # the draft text was cut to fit the button
 
     def encode(self) -> str:
         return fit_value(self)
@@ -189,6 +191,9 @@ def fit_value(model: BaseModel, limit: int = MAX_BUTTON_VALUE, shrink: tuple[str
         if len(encoded) <= limit:
             break
         value = str(data.get(key, ""))
+        if key == "t" and value and "x" in type(model).model_fields:
+            data["x"] = True  # say the text was cut, so "Log as sent" can say so too
+            encoded = _dump(data)
         excess = len(encoded) - limit
         data[key] = value[: max(0, len(value) - excess - 1)] + "…" if value else value
         encoded = _dump(data)

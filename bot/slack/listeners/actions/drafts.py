@@ -25,6 +25,7 @@ LABELS = {"shorter": "Shorter", "formal": "More formal", "warmer": "Warmer", "re
 EXPIRED = "That button no longer works (it came from an older version of Rapport). Ask again for fresh drafts."
 SENT_TTL = 90 * 86400.0  # a double click within 90 days logs once
 NOTE_PREFIX = "Sent (drafted with Rapport): "
+CUT_NOTE = " [the start of a longer draft: Slack buttons carry 2,000 characters]"
 THANKS = {True: "Thanks: noted as helpful.", False: "Thanks: noted as not helpful. We'll learn from it."}
 
 
@@ -53,7 +54,7 @@ class DraftActions:
         style = REFINE_STYLES[payload.action.action_id]
         with reported(surface.tell, f"refine {style}", user=payload.user.id, customer=state.c):
             draft = Draft(text=state.t, channel=state.ch)
-            answer = self.rt.services.assistant.refine(state.c, state.q, draft, style)
+            answer = self.rt.services.assistant.refine(state.c, state.q, draft, style, intent=state.i)
             present(self.rt, surface, answer, origin="refine", notice=notice, compact=True, label=LABELS[style])
 
     def log_sent(self, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -68,7 +69,8 @@ class DraftActions:
         with reported(surface.tell, "log as sent", user=user, customer=state.c):
             try:
                 author = f"{self.rt.people.name(client, user)}, {user}"
-                result = self.rt.knowledge.add_note(state.c, NOTE_PREFIX + state.t, state.ch, "out", author)
+                text = NOTE_PREFIX + state.t + (CUT_NOTE if state.x else "")
+                result = self.rt.knowledge.add_note(state.c, text, state.ch, "out", author)
             except (UnknownCustomer, NoteError):
                 self.rt.dedup.release(key)
                 surface.tell("I couldn't log this: that customer is no longer in the knowledge folder.")

@@ -33,8 +33,9 @@ class PickCustomer:
                 surface.tell("That list no longer works. Ask again.")
                 return
             if state.k == "card":
-                if not is_private(surface):
-                    return  # a card holds private notes: only ever shown to the asker alone
+                if not is_private(surface):  # a card holds private notes: only ever shown to the asker alone
+                    surface.tell("Customer cards are only shown privately: run `/customer` for this one.")
+                    return
                 try:
                     blocks, text = card(self.rt, self.rt.knowledge.customer(state.c))
                 except UnknownCustomer:
@@ -42,5 +43,8 @@ class PickCustomer:
                     return
                 surface.show(blocks, text)
                 return
-            answer = self.rt.services.assistant.ask(state.q, customer_id=state.c)
+            # A message picked for "Suggest a reply" is answered, as the shortcut itself does.
+            answer = self.rt.services.assistant.ask(
+                state.q, customer_id=state.c, intent="reply" if state.o == "shortcut" else None
+            )
             present(self.rt, surface, answer, origin=state.o or "pick", notice=notice)

@@ -14,7 +14,10 @@ from bot.slack.runtime import Runtime
 
 def is_person_dm(event: dict[str, Any]) -> bool:
     """A person's own message in a DM with Rapport (not an edit, a join, or a bot)."""
-    return event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id")
+    # file_share: a screenshot sent with the question is still a question
+    return (
+        event.get("channel_type") == "im" and event.get("subtype") in (None, "file_share") and not event.get("bot_id")
+    )
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -63,6 +63,8 @@ class MessageAnswers:
             return
         thread_text = ""
         if event.thread_ts and event.thread_ts != event.ts:
-            thread_text = thread_context(client, event.channel, event.thread_ts, event.ts, context.bot_user_id)
+            thread_text = thread_context(
+                client, event.channel, event.thread_ts, event.ts, context.bot_user_id, context.bot_id
+            )
         answer = self.rt.services.assistant.ask(question, context=thread_text)
         present(self.rt, surface, answer, origin=origin, notice=notice)

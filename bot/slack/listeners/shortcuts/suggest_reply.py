@@ -54,9 +54,12 @@ class SuggestReply:
             message = shortcut.message
             thread_text = ""
             if message.thread_ts and message.thread_ts != message.ts:
-                thread_text = thread_context(client, shortcut.channel_id, message.thread_ts, message.ts, None)
+                thread_text = thread_context(
+                    client, shortcut.channel_id, message.thread_ts, message.ts, None, context.bot_id
+                )
             hint = "\n".join(t for t in (author_name, thread_text) if t)
-            answer = self.rt.services.assistant.ask(question, customer_id=customer_id, context=hint)
+            # "Suggest a reply": the message is answered, never treated as a reason to reach out first.
+            answer = self.rt.services.assistant.ask(question, customer_id=customer_id, context=hint, intent="reply")
             if answer.customer is None and not answer.candidates:
                 client.views_update(external_id=external_id(shortcut), view=find_customer_modal(meta))
                 return

@@ -48,5 +48,5 @@ class FindCustomer:
                 candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
                 surface.show(candidate_blocks(candidates, meta.q, "answer", "shortcut"), "Which customer?")
             else:
-                answer = self.rt.services.assistant.ask(meta.q, customer_id=matches[0].customer.id)
+                answer = self.rt.services.assistant.ask(meta.q, customer_id=matches[0].customer.id, intent="reply")
                 present(self.rt, surface, answer, origin="shortcut")
