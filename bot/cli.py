@@ -21,10 +21,14 @@ log = logging.getLogger("rapport")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --knowledge and --index work before or after the command ("rapport --knowledge k check" too): the
+    # command's copies leave the value alone unless given there.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--knowledge", metavar="DIR", type=Path, help="knowledge folder (KNOWLEDGE_DIR)")
-    common.add_argument("--index", metavar="DIR", type=Path, help="embedded Chroma folder (CHROMA_PATH)")
+    common.add_argument("--knowledge", metavar="DIR", type=Path, default=argparse.SUPPRESS, help="knowledge folder")
+    common.add_argument("--index", metavar="DIR", type=Path, default=argparse.SUPPRESS, help="embedded Chroma folder")
     parser = argparse.ArgumentParser(prog="rapport", description="Rapport: honest, personal customer replies.")
+    parser.add_argument("--knowledge", metavar="DIR", type=Path, help="knowledge folder (KNOWLEDGE_DIR)")
+    parser.add_argument("--index", metavar="DIR", type=Path, help="embedded Chroma folder (CHROMA_PATH)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("check", parents=[common], help="validate the knowledge folder; exit 1 on errors")

@@ -62,8 +62,10 @@ segment: b2c
     return root
 
 
-def test_check_passes_on_a_clean_folder(kdir: Path) -> None:
-    done = rapport("check", "--knowledge", str(kdir))
+@pytest.mark.parametrize("before", [False, True])
+def test_check_passes_on_a_clean_folder(kdir: Path, before: bool) -> None:
+    args = ["--knowledge", str(kdir), "check"] if before else ["check", "--knowledge", str(kdir)]
+    done = rapport(*args)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 files: 2 customers, 0 content, 1 playbook; 0 errors" in done.stderr
 
@@ -95,6 +97,19 @@ def test_impossible_dates_are_reported_and_the_other_files_still_indexed(tmp_pat
     assert indexed.returncode == 0 and "customers/a.md:6" in indexed.stderr + indexed.stdout
     found = rapport("lookup", "Cleo Dane", "--json", "--knowledge", str(root), "--index", str(tmp_path / "idx"))
     assert json.loads(found.stdout)["matches"][0]["id"] == "cus-2"
+
+
+def test_a_newer_file_reusing_an_id_does_not_take_over_the_customer(tmp_path: Path) -> None:
+    root = tmp_path / "k"
+    original = write(root, "customers/zoe.md", "---\nid: cus-7\nname: Zoë Müller\nemail: zoe@example.de\nsegment: b2c\n---\n")
+    os.utime(original, (1_700_000_000, 1_700_000_000))
+    write(root, "customers/aaa-copy.md", "---\nid: cus-7\nname: Zoe Copy\nsegment: b2c\n---\n")
+    done = rapport("check", "--knowledge", str(root))
+    assert done.returncode == 1
+    assert "customers/aaa-copy.md:2: duplicate customer id 'cus-7' (already used by customers/zoe.md" in done.stdout
+    index = str(tmp_path / "idx")
+    found = rapport("lookup", "zoe@example.de", "--json", "--knowledge", str(root), "--index", index)
+    assert [m["name"] for m in json.loads(found.stdout)["matches"]] == ["Zoë Müller"]
 
 
 def test_index_lookup_and_json(kdir: Path, tmp_path: Path) -> None:

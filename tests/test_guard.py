@@ -165,3 +165,42 @@ def test_an_offer_in_the_customers_own_message_does_not_back_a_draft() -> None:
 def test_what_we_told_them_before_backs_a_draft(ctx: GuardContext) -> None:
     kept, violations = check(draft("Hi Ava, as we said, the repair takes 5 working days."), ctx)
     assert violations == [] and kept is not None
+
+
+ZOE = Customer(id="cus-9003", name="Zoë Müller", segment="b2c", contact=Contact(channels=["email"]))
+PEPE = Customer(id="cus-9004", name="José Álvarez", preferred_name="Pepe", segment="b2c")
+HENRIK = Customer(id="cus-9005", name="Henrik Sørensen", segment="b2b")
+FRANK = Customer(id="cus-9006", name="Frank Oduya", segment="b2c")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Pepe sends warm regards.", "Zoe and the team loved it.", "I told Henrik Sorensen the same.", "José had it too."],
+)
+def test_another_customer_named_by_first_or_preferred_name_or_unaccented_is_removed(sentence: str) -> None:
+    ctx = GuardContext(customer=AVA, facts=FACTS, others=[ZOE, PEPE, HENRIK])
+    text = f"Hi Ava, the repair takes 5 working days. {sentence}"
+    fixed, violations = check(draft(text), ctx)
+    assert [v.code for v in violations] == ["other_customer"]
+    assert fixed is not None and fixed.text == "Hi Ava, the repair takes 5 working days."
+
+
+def test_a_name_that_is_an_everyday_word_or_in_their_own_history_is_not_another_customer() -> None:
+    colleague = AVA.model_copy(
+        update={
+            "history": [
+                *AVA.history,
+                HistoryEntry(line=14, text="Pepe from our workshop fitted the burrs.", direction="out", channel="email"),
+            ]
+        }
+    )
+    ctx = GuardContext(customer=colleague, facts=FACTS, others=[PEPE, FRANK])
+    text = "Hi Ava, the repair takes 5 working days. Frank feedback is welcome. Pepe fitted the burrs."
+    fixed, violations = check(draft(text), ctx)
+    assert violations == [] and fixed is not None and fixed.text == text
+
+
+def test_a_draft_left_with_only_another_customer_is_dropped() -> None:
+    ctx = GuardContext(customer=AVA, facts=FACTS, others=[ZOE, PEPE])
+    fixed, violations = check(draft("Hi Ava, Zoë and Pepe both loved it."), ctx)
+    assert fixed is None and {v.code for v in violations} == {"other_customer"}

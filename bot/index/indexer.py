@@ -222,7 +222,8 @@ class Index:
     def _check_duplicates(self, manifest: Manifest) -> None:
         """A second file with an already-used customer id is reported and left out of lookups."""
         seen: dict[str, str] = {}
-        for rel in sorted(manifest.files):
+        # The older file keeps the id, as in folder.load.
+        for rel in sorted(manifest.files, key=lambda r: (manifest.files[r].mtime_ns, r)):
             entry = manifest.files[rel]
             entry.problems = [p for p in entry.problems if not p.message.startswith("duplicate customer id")]
             if entry.customer_id is None:

@@ -67,11 +67,18 @@ def load(root: Path) -> KnowledgeBase:
     if not root.is_dir():
         kb.problems.append(Problem(path=str(root), line=1, message="knowledge folder does not exist"))
         return kb
-    for rel in iter_files(root):
-        parsed, file_hash = read_file(root, rel)
-        kb.hashes[rel] = file_hash
+    parsed_files = [read_file(root, rel) for rel in iter_files(root)]
+    # With a duplicate customer id, the file that was there first keeps it: a copied template or a
+    # new file must not take over an existing customer (and the lookups by their email).
+    age = {p.path: (root / p.path).stat().st_mtime_ns for p, _ in parsed_files if isinstance(p.item, Customer)}
+    parsed_files.sort(key=lambda pf: (age.get(pf[0].path, 0), pf[0].path))
+    for parsed, file_hash in parsed_files:
+        kb.hashes[parsed.path] = file_hash
         kb.problems.extend(parsed.problems)
         add(kb, parsed)
+    kb.customers = dict(sorted(kb.customers.items(), key=lambda pair: pair[1].path))
+    kb.content.sort(key=lambda c: c.path)
+    kb.playbook.sort(key=lambda p: p.path)
     kb.problems.sort(key=lambda p: (p.path, p.line))
     return kb
 
@@ -85,7 +92,8 @@ def add(kb: KnowledgeBase, parsed: ParsedFile) -> None:
                 Problem(
                     path=item.path,
                     line=parsed.key_lines.get("id", 1),
-                    message=f"duplicate customer id '{item.id}' (already used by {first.path}); file skipped",
+                    message=f"duplicate customer id '{item.id}' (already used by {first.path}, the older file); "
+                    "file skipped",
                 )
             )
             return

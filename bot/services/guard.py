@@ -16,7 +16,18 @@ from functools import lru_cache
 
 from bot.knowledge.models import Customer
 from bot.services.answer import Draft, GuardCode, GuardReport, Violation
-from bot.services.text import COMMON_WORDS, EMAIL_RE, SENTENCE_RE, fold, key_stems, stem, stems, touches, words
+from bot.services.text import (
+    COMMON_WORDS,
+    EMAIL_RE,
+    SENTENCE_RE,
+    capitalised_words,
+    fold,
+    key_stems,
+    stem,
+    stems,
+    touches,
+    words,
+)
 
 GREETING_RE = re.compile(
     r"^\s*((?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,\n.!?]{0,60}[,!]?)\s*", re.I
@@ -247,6 +258,17 @@ def _phone_key(text: str) -> str:
     return digits[-9:] if len(digits) >= 7 else ""
 
 
+# Names that are also everyday words ("Frank feedback", "Amber light"): alone they name nobody.
+WORDLIKE_NAMES = frozenset(
+    {
+        *("dawn", "sandy", "jack", "frank", "guy", "art", "pat", "sue", "rich", "ray", "gene", "chase", "hunter"),
+        *("daisy", "ivy", "holly", "amber", "ruby", "pearl", "crystal", "hazel", "iris", "lily", "violet", "sky"),
+        *("river", "brook", "heather", "rose", "robin", "autumn", "summer", "sunny", "misty", "bonnie", "ace"),
+        *("hope", "will", "may", "june", "april", "august", "grace", "joy", "faith", "mark", "bill", "rob"),
+    }
+)
+
+
 class Identities:
     """Everything that would name a customer (full name, preferred name + surname, company, email,
     phone), indexed once per knowledge snapshot so a draft is checked against 10,000 customers by
@@ -256,8 +278,13 @@ class Identities:
         self.phrases: dict[str, list[tuple[str, str]]] = {}
         self.emails: dict[str, list[tuple[str, str]]] = {}
         self.phones: dict[str, list[tuple[str, str]]] = {}
+        self.first_names: dict[str, list[tuple[str, str]]] = {}  # first and preferred names, alone
         self.longest = 1
         for c in customers:
+            for given in {c.name.split()[0], c.display_name}:
+                key = " ".join(words(given))
+                if key and " " not in key and key not in COMMON_WORDS and key not in WORDLIKE_NAMES and len(key) > 2:
+                    self.first_names.setdefault(key, []).append((c.id, given))
             names = {c.name}
             if len(c.name.split()) > 1:
                 names.add(f"{c.display_name} {c.name.split()[-1]}")
@@ -271,10 +298,15 @@ class Identities:
             if c.phone and (key := _phone_key(c.phone)):
                 self.phones.setdefault(key, []).append((c.id, c.phone))
 
-    def named(self, text: str, customer: Customer, own: str) -> list[str]:
+    def named(self, text: str, customer: Customer, own: str, known: frozenset[str] = frozenset()) -> list[str]:
         """Labels of other customers that `text` names (this customer's own details, or a company
-        they share, do not count)."""
+        they share, do not count). A first name alone counts when written with a capital and not
+        found in this customer's own facts (their history may name a colleague who shares it)."""
         found: list[tuple[str, str]] = []
+        own_words = set(words(own))
+        for token in capitalised_words(text):
+            if token in self.first_names and token not in own_words and stem(token) not in known:
+                found += self.first_names[token]
         tokens = words(text)
         for n in range(1, self.longest + 1):
             for i in range(len(tokens) - n + 1):
@@ -372,7 +404,7 @@ class _Check:
             reasons.append(("private_leak", f"repeats private notes ({what})"))
 
         assert self.ctx.identities is not None
-        named = self.ctx.identities.named(text, self.ctx.customer, self.ctx._own)
+        named = self.ctx.identities.named(text, self.ctx.customer, self.ctx._own, self.ctx._fact_stems)
         if named:
             reasons.append(("other_customer", f"names another customer ('{named[0]}')"))
         named_other = bool(named)
