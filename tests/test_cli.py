@@ -85,7 +85,10 @@ def test_check_reports_path_line_and_exits_1(tmp_path: Path) -> None:
 
 def test_impossible_dates_are_reported_and_the_other_files_still_indexed(tmp_path: Path) -> None:
     root = tmp_path / "k"
-    bad = "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n  last_contacted: 2026-02-30\ncustomer_since: 2026-13-45\n---\n"
+    bad = (
+        "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n  last_contacted: 2026-02-30\n"
+        "customer_since: 2026-13-45\n---\n"
+    )
     write(root, "customers/a.md", bad)
     write(root, "customers/b.md", "---\nid: cus-2\nname: Cleo Dane\nsegment: b2c\n---\n")
     done = rapport("check", "--knowledge", str(root))
@@ -101,7 +104,9 @@ def test_impossible_dates_are_reported_and_the_other_files_still_indexed(tmp_pat
 
 def test_a_newer_file_reusing_an_id_does_not_take_over_the_customer(tmp_path: Path) -> None:
     root = tmp_path / "k"
-    original = write(root, "customers/zoe.md", "---\nid: cus-7\nname: Zoë Müller\nemail: zoe@example.de\nsegment: b2c\n---\n")
+    original = write(
+        root, "customers/zoe.md", "---\nid: cus-7\nname: Zoë Müller\nemail: zoe@example.de\nsegment: b2c\n---\n"
+    )
     os.utime(original, (1_700_000_000, 1_700_000_000))
     write(root, "customers/aaa-copy.md", "---\nid: cus-7\nname: Zoe Copy\nsegment: b2c\n---\n")
     done = rapport("check", "--knowledge", str(root))

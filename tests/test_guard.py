@@ -190,7 +190,9 @@ def test_a_name_that_is_an_everyday_word_or_in_their_own_history_is_not_another_
         update={
             "history": [
                 *AVA.history,
-                HistoryEntry(line=14, text="Pepe from our workshop fitted the burrs.", direction="out", channel="email"),
+                HistoryEntry(
+                    line=14, text="Pepe from our workshop fitted the burrs.", direction="out", channel="email"
+                ),
             ]
         }
     )

@@ -120,6 +120,14 @@ def test_fallback_text_summarises_every_kind_of_answer() -> None:
     )
     assert "Jane A, Jane B" in answer_text(ambiguous)
     assert len(answer_text(answer([Draft(text="x" * 9000, channel="email")]))) <= 3000
+    assert len(answer_text(answer([Draft(text="<&>" * 3000, channel="email")]))) <= 3000
+
+
+def test_fallback_text_is_escaped_so_a_name_cannot_ping_the_channel() -> None:
+    hostile = answer([Draft(text="Hi <!channel>, see <https://x.example|this> & that.", channel="email")])
+    text = answer_text(hostile)
+    assert "<" not in text and ">" not in text
+    assert "&lt;!channel&gt;" in text and "Jane &lt;Okafor&gt;" in text and " &amp; " in text
 
 
 def test_candidates_become_buttons_with_unique_action_ids() -> None:

@@ -91,6 +91,31 @@ def test_mention_in_a_thread_reads_the_thread_to_find_the_customer(bot: Bot) -> 
     assert "Jane Okafor" in all_text(post.args["blocks"])
 
 
+def test_another_apps_post_in_the_thread_names_the_customer(bot: Bot) -> None:
+    root = "1763799100.000100"
+    bot.fake.threads[root] = [
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "bot_id": "BHELPDESK",
+            "ts": root,
+            "text": "New ticket from <mailto:jane.okafor@example.com|jane.okafor@example.com>: parcel is late.",
+        },
+        {"type": "message", "user": "USTAFF", "ts": MENTION_TS, "text": f"<@{BOT_USER_ID}> what should I reply?"},
+    ]
+    bot.send(mention("what should I reply?", thread_ts=root))
+    post = bot.fake.wait_for("chat.postMessage")[0]
+    assert "Jane Okafor" in all_text(post.args["blocks"])
+
+
+def test_a_direct_message_with_a_file_is_answered(bot: Bot) -> None:
+    payload = load("message_im", event_id="Ev0DMFILE001")
+    payload["event"]["subtype"] = "file_share"
+    bot.send(payload)
+    post = bot.fake.wait_for("chat.postMessage")[0].args
+    assert post["channel"] == "D0RAPPORT" and "Margaret Hughes" in all_text(post["blocks"])
+
+
 def test_a_direct_message_is_answered_in_the_dm(bot: Bot) -> None:
     bot.send(load("message_im"))
     post = bot.fake.wait_for("chat.postMessage")[0].args

@@ -202,3 +202,33 @@ def test_a_shortcut_on_a_message_naming_nobody_asks_who_then_answers(bot: Bot) -
     update = bot.fake.wait_for("views.update", 2)[1].args
     assert update["view_id"] == "V0SUGGEST01"
     assert "Tom Baker" in all_text(update["view"]["blocks"]) and "Draft 1" in all_text(update["view"]["blocks"])
+
+
+def test_the_shortcut_answers_a_never_contact_customers_own_message(bot: Bot) -> None:
+    # Robert (frequency: never) wrote to us: answering him is a reply, never "reaching out first".
+    profile = {"real_name": "Robert Lindqvist", "email": "bob.lindqvist@example.org"}
+    bot.fake.users["UROBERT"] = {"id": "UROBERT", "team_id": "T0EXTERNAL", "profile": profile}
+    bot.send(shortcut(bot, "The last bag was ground too fine for my moka pot. Can you help?", user="UROBERT"))
+    text = all_text(bot.fake.wait_for("views.update")[0].args["view"]["blocks"])
+    assert "Robert Lindqvist" in text and "Draft 1" in text  # was: no drafts, "never reach out"
+
+
+def test_log_as_sent_says_when_the_button_carried_only_the_start_of_a_long_draft(writing_bot: Bot) -> None:
+    from bot.slack.payloads import DraftState
+
+    bot = writing_bot
+    state = DraftState(c="cus-0003", d="dlong", ch="email", q="q", t="Hi Tom, " + "All good here. " * 200)
+    blocks = [
+        {
+            "type": "actions",
+            "block_id": "draft_1",
+            "elements": [{"type": "button", "action_id": "draft_log_sent", "value": state.encode()}],
+        }
+    ]
+    assert json.loads(state.encode())["x"] is True
+    bot.send(click(load("block_actions", bot.fake), blocks, "draft_log_sent"))
+    bot.fake.wait_for("chat.postEphemeral")
+    path = bot.rt.settings.knowledge_dir / "customers" / "tom-baker.md"
+    logged = next(line for line in path.read_text(encoding="utf-8").splitlines() if "drafted with Rapport" in line)
+    assert "Sent (drafted with Rapport): Hi Tom, All good here." in logged
+    assert logged.endswith("[the start of a longer draft: Slack buttons carry 2,000 characters]")

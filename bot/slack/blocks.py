@@ -8,6 +8,7 @@ may be posted in a thread.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -91,7 +92,9 @@ def chunk_blocks(blocks: Sequence[Block], size: int = MAX_BLOCKS_MESSAGE) -> lis
 
 
 def clip(text: str, limit: int = MAX_FALLBACK_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    return re.sub(r"&[a-z]{0,3}$", "", text[: limit - 1]) + "…"  # never half an escape like "&am"
 
 
 # -- the answer -----------------------------------------------------------------------
@@ -243,17 +246,17 @@ def answer_text(answer: Answer) -> str:
     # Escaped like the blocks: Slack reads `text` as mrkdwn, so a "<!channel>" in a name would ping everyone.
     if answer.candidates:
         names = ", ".join(c.name for c in answer.candidates[:MAX_CANDIDATES])
-        return esc(f"Rapport: several customers match ({names}). Which one do you mean?")
+        return clip(esc(f"Rapport: several customers match ({names}). Which one do you mean?"))
     if answer.customer is None:
         reason = answer.warnings[0].message if answer.warnings else "I couldn't tell which customer this is about."
-        return esc(clip(f"Rapport: {reason}"))
+        return clip(esc(f"Rapport: {reason}"))
     name = answer.customer.name
     parts = [f"Rapport: {len(answer.drafts)} reply draft{'s' * (len(answer.drafts) != 1)} for {name}."]
     if answer.warnings:
         parts.append(" ".join(w.message for w in answer.warnings))
     if answer.drafts:
         parts.append(f"Draft 1 ({answer.drafts[0].channel}): {answer.drafts[0].text}")
-    return esc(clip(" ".join(parts)))
+    return clip(esc(" ".join(parts)))
 
 
 def help_blocks(bot_user_id: str | None = None) -> list[Block]:

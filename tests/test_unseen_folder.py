@@ -1,0 +1,253 @@
+"""`rapport ask` on a folder unlike the sample (a bike workshop, accented names, a shared first name):
+the rules must hold for names and facts the code has never seen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.services.answer import Answer, Draft
+from bot.services.container import Services, build_services
+from tests.conftest import make_settings, write
+from tests.test_cli import rapport
+
+CUSTOMERS = {
+    "zoe.md": """
+---
+id: cus-zoe
+name: Zoë Müller
+email: zoe.mueller@example.de
+segment: b2c
+contact: {channels: [email, sms], frequency: monthly, last_contacted: 2026-11-10}
+interests: [commuting]
+---
+## History
+- 2026-06-17 email out (Marco): Service done; replaced the rear brake pads.
+- 2026-11-18 email in: The rear brake squeals since the service; asked if it is covered.
+""",
+    "jose.md": """
+---
+id: cus-jose
+name: José Álvarez
+preferred_name: Pepe
+email: pepe@example.es
+segment: b2c
+contact: {channels: [email], frequency: quarterly}
+---
+## History
+- 2026-08-01 email out (Marco): Sent the rental price list.
+- 2026-11-20 email in: Asked how much a week of e-bike rental costs.
+""",
+    "priya.md": """
+---
+id: cus-priya
+name: Priya Raghunathan
+email: priya@greenway.example
+company: Greenway Couriers
+role: Fleet manager
+segment: b2b
+contact: {channels: [email], frequency: monthly, last_contacted: 2026-10-01}
+---
+## History
+- 2026-10-01 email out (Ines): Sent the fleet service report.
+""",
+    "sam.md": """
+---
+id: cus-sam
+name: Sam Okonkwo
+email: sam.o@example.com
+segment: b2c
+contact: {channels: [email], frequency: never}
+---
+## History
+- 2026-11-02 email in: My tyre went flat two days after the repair.
+""",
+    "henrik.md": """
+---
+id: cus-henrik
+name: Henrik Sørensen
+company: Nordlys Tech
+segment: b2b
+contact: {channels: [email], frequency: monthly, last_contacted: 2026-11-01}
+---
+## History
+- 2026-11-01 email out (Ines): Talked about renewing the fleet contract.
+""",
+}
+PLAYBOOK = {
+    "rentals.md": """
+---
+title: Rentals
+topics: [rentals]
+---
+City bikes rent for £18 per day and e-bikes for £35 per day. A week's hire is charged as five days.
+Every rental needs a £200 refundable deposit, returned within 5 working days of the bike coming back.
+Child seats are free with any city bike rental.
+""",
+    "fleet.md": """
+---
+title: Business fleet contracts
+topics: [fleet, contracts]
+---
+Fleet service contracts cost £45 per bike per month and renew automatically unless either side gives 30 days'
+notice. Renewal terms are set by the account manager; do not quote new prices before the renewal conversation.
+""",
+    "repairs.md": """
+---
+title: Repairs
+topics: [repairs]
+---
+A hydraulic brake bleed costs £35. Turnaround is 3 working days from drop-off.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("workshop") / "knowledge"
+    for name, text in CUSTOMERS.items():
+        write(root, f"customers/{name}", text)
+    for name, text in PLAYBOOK.items():
+        write(root, f"playbook/{name}", text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def services(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Services:
+    svc = build_services(make_settings(folder, tmp_path_factory.mktemp("workshop-index")))
+    svc.knowledge.sync()
+    return svc
+
+
+def who(answer: Answer) -> str | None:
+    return answer.customer.id if answer.customer else None
+
+
+def codes(answer: Answer) -> set[str]:
+    return {w.code for w in answer.warnings}
+
+
+# -- who is it about ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "reply to Priya Patel about her invoice",  # our Priya is a Raghunathan
+        "how should I answer José Martínez?",  # our José is an Álvarez
+        "reply to anna.smith@example.pl",  # an address nobody here has
+        "reply to bob@example.com about his rental",
+        "what should I reply to this?",  # names nobody: close to everyone a little is no one
+        "can you draft a reply?",
+    ],
+)
+def test_strangers_and_empty_questions_find_nobody(services: Services, question: str) -> None:
+    answer = services.assistant.ask(question)
+    assert who(answer) is None and answer.drafts == [] and codes(answer) == {"customer_not_found"}
+
+
+def test_a_stranger_is_not_found_through_the_cli_either(folder: Path, tmp_path: Path) -> None:
+    args = ["--knowledge", str(folder), "--index", str(tmp_path / "idx")]
+    found = json.loads(rapport("ask", "reply to Priya Patel about the invoice", "--json", *args).stdout)
+    assert found["customer"] is None and found["drafts"] == []
+    assert [w["code"] for w in found["warnings"]] == ["customer_not_found"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("follow up with Greenway about the renewal", "cus-priya"),  # a company by its leading word
+        ("reply to priya@greenway.example", "cus-priya"),
+        ("what did Henrik Sorensen ask about?", "cus-henrik"),  # ø written as o
+        ("reply to Zoe Muller", "cus-zoe"),
+        ("Pepe asked about rentals, what do I say?", "cus-jose"),
+    ],
+)
+def test_customers_are_found_by_company_word_email_and_unaccented_names(
+    services: Services, question: str, expected: str
+) -> None:
+    assert who(services.assistant.ask(question)) == expected
+
+
+def test_the_customer_the_question_addresses_wins_over_one_it_mentions(services: Services) -> None:
+    answer = services.assistant.ask("reply to Zoë and tell her José Álvarez had the same brake issue")
+    assert who(answer) == "cus-zoe"
+    assert all("José" not in d.text and "Pepe" not in d.text for d in answer.drafts)
+
+
+def test_two_customers_named_with_no_addressee_is_ambiguous(services: Services) -> None:
+    answer = services.assistant.ask("José Álvarez and Zoë Müller both asked about brakes")
+    assert who(answer) is None and "ambiguous_customer" in codes(answer)
+    assert {c.id for c in answer.candidates} == {"cus-jose", "cus-zoe"}
+
+
+# -- consent -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Sam Okonkwo hasn't heard from us in ages, can I email him our new rental fleet?",
+        "Tell Sam Okonkwo about the Black Friday rental sale",
+    ],
+)
+def test_a_pitch_to_a_never_contact_customer_is_outreach_and_gets_no_draft(services: Services, question: str) -> None:
+    answer = services.assistant.ask(question)
+    assert who(answer) == "cus-sam" and answer.intent == "outreach"
+    assert answer.drafts == [] and "no_contact" in codes(answer)
+
+
+def test_answering_their_own_message_is_a_reply_whatever_it_says(services: Services) -> None:
+    answer = services.assistant.ask("Any news on our new tyres?", customer_id="cus-sam", intent="reply")
+    assert answer.intent == "reply" and answer.drafts
+
+
+# -- drafts ------------------------------------------------------------------------------
+
+
+def test_a_price_question_gets_the_price_sentences(services: Services) -> None:
+    answer = services.assistant.ask("Pepe wants to know how much a week of e-bike rental costs")
+    full = answer.drafts[0].text
+    assert "£35 per day" in full and "five days" in full
+    assert "playbook/rentals.md#L5" in answer.drafts[0].sources
+
+
+def test_a_private_customer_is_never_given_business_terms(services: Services) -> None:
+    answer = services.assistant.ask("Zoë asked how much it costs to fit studded tyres")
+    assert answer.drafts
+    for draft in answer.drafts:
+        assert "£45" not in draft.text and "contract" not in draft.text.lower()
+        assert "I'm checking this for you and will come back to you by" in draft.text
+
+
+def test_staff_guidance_in_the_playbook_stays_out_of_drafts(services: Services) -> None:
+    answer = services.assistant.ask("reply to Henrik about the fleet contract renewal notice")
+    assert who(answer) == "cus-henrik" and answer.drafts
+    assert "30 days' notice" in answer.drafts[0].text
+    assert all("do not quote" not in d.text and "account manager" not in d.text for d in answer.drafts)
+
+
+def test_refining_a_holding_reply_keeps_its_promise(services: Services) -> None:
+    first = services.assistant.ask("Zoë asked how much it costs to fit studded tyres")
+    for style in ("shorter", "formal", "warmer"):
+        refined = services.assistant.refine("cus-zoe", first.question, first.drafts[0], style, intent="reply")
+        assert refined.guard.violations == [] and refined.drafts, style
+        assert "will come back to you by" in refined.drafts[0].text
+
+
+def test_a_reply_whose_drafts_all_break_a_rule_still_gets_an_honest_one(services: Services) -> None:
+    class Hostile:
+        def draft(self, plan: object) -> object:
+            from bot.services.answer import Usage
+            from bot.services.ask import DrafterResult
+
+            return DrafterResult(drafts=[Draft(text="Hi Zoë, Pepe had 50% off.", channel="email")], usage=Usage())
+
+        refine = draft
+
+    assistant = type(services.assistant)(services.knowledge, drafter=Hostile())  # type: ignore[arg-type]
+    answer = assistant.ask("Zoë asked whether the brake squeal is covered")
+    assert answer.drafts and {v.code for v in answer.guard.violations} >= {"other_customer", "unsupported_claim"}
+    assert all("50%" not in d.text and "Pepe" not in d.text for d in answer.drafts)
