@@ -139,6 +139,17 @@ def test_model_drafts_come_back_with_usage_and_only_known_sources(
     assert len(fake.requests) == 1
 
 
+def test_a_draft_whose_citations_were_all_wrong_cites_the_passages_it_repeats(
+    fake: F.FakeOpenAI, services: Build
+) -> None:
+    miscited = {**CLEAN_JANE, "sources": ["playbook/shipping.md#L999", "customers/nobody.md#L1"]}
+    fake.script(F.drafts(miscited))
+    answer = services().assistant.ask(JANE_Q)
+    assert answer.mode == "llm" and answer.drafts[0].text == CLEAN_JANE["text"]
+    assert "playbook/shipping.md#L12" in answer.drafts[0].sources  # the passage its "4 working days" comes from
+    assert all(s.startswith("playbook/") for s in answer.drafts[0].sources)
+
+
 def test_the_model_is_shown_grounded_minimal_data(fake: F.FakeOpenAI, services: Build) -> None:
     svc = services()
     fake.script(F.drafts(CLEAN_JANE))

@@ -27,6 +27,8 @@ from bot.llm.schema import ModelDrafts
 from bot.services.answer import Draft, Usage
 from bot.services.ask import STYLES, DrafterResult, DrafterUnavailable
 from bot.services.drafts import DraftPlan
+from bot.services.guard import claim_atoms
+from bot.services.retrieval import Passage, overlap
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ class LLMDrafter:
         ]
         try:
             completion = self._call().run(messages, ModelDrafts)
-            drafts = to_drafts(read(completion), ctx, limit)
+            drafts = to_drafts(read(completion), ctx, limit, plan.facts.all())
         except Declined:
             self.breaker.success()
             log.warning("llm %s: the model refused", kind)
@@ -167,7 +169,7 @@ def known_source(source: str, shown: frozenset[str]) -> bool:
     return source in shown or any(s.split("#", 1)[0] == source for s in shown)
 
 
-def to_drafts(parsed: ModelDrafts, ctx: Context, limit: int) -> list[Draft]:
+def to_drafts(parsed: ModelDrafts, ctx: Context, limit: int, passages: list[Passage] | None = None) -> list[Draft]:
     drafts: list[Draft] = []
     for item in parsed.drafts:
         text = item.text.strip()
@@ -177,10 +179,28 @@ def to_drafts(parsed: ModelDrafts, ctx: Context, limit: int) -> list[Draft]:
         sources = [s for s in cited if known_source(s, ctx.sources)]
         if len(sources) < len(cited):
             log.info("dropped %d source id(s) the model was not shown", len(cited) - len(sources))
+        if not sources and passages:
+            # Every draft shows where its facts came from: when the model's citations were wrong or
+            # missing, cite the passages shown to it whose facts the draft states.
+            sources = grounding(text, [p for p in passages if p.source in ctx.sources])
         drafts.append(Draft(text=text, channel=item.channel, sources=sources))
     if not drafts:
         raise DrafterUnavailable(EMPTY)
     return drafts[:limit]
+
+
+def grounding(text: str, passages: list[Passage]) -> list[str]:
+    """The passages whose checkable claims (amounts, dates, offers) the text repeats, else those it
+    shares most content words with (at least three)."""
+    said = claim_atoms(text)
+    backed = [p.source for p in passages if said & claim_atoms(p.text)]
+    if backed:
+        return list(dict.fromkeys(backed))
+    ranked = sorted(((overlap(text, p.text), p.source) for p in passages), reverse=True)
+    return [source for shared, source in ranked[:2] if shared >= MIN_SHARED_WORDS]
+
+
+MIN_SHARED_WORDS = 3
 
 
 def usage_of(completion: ParsedChatCompletion[ModelDrafts]) -> Usage:
