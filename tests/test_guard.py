@@ -143,7 +143,7 @@ def test_ordinary_words_are_not_claims() -> None:
     assert claims("Feel free to reply whenever suits you. Thanks for your patience.") == {}
     assert set(claims("Free delivery over £30, 2-4 working days, 10% off")) == {
         "offer:free",
-        "money:30",
+        "money:gbp:30",
         "qty:2:day",
         "qty:4:day",
         "pct:10",

@@ -32,11 +32,14 @@ from bot.services.text import (
 GREETING_RE = re.compile(
     r"^\s*((?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,\n.!?]{0,60}[,!]?)\s*", re.I
 )
+SALUTATION_RE = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b", re.I)
 SIGN_OFF_RE = re.compile(
     r"^\s*(best( wishes| regards)?|kind regards|regards|warm(est)? (wishes|regards)|thanks|thank you|cheers"
     r"|many thanks|all the best|speak soon|talk soon)[,!.]?\s*$",
     re.I,
 )
+
+SIGNATURE_RE = re.compile(r"^\s*[A-Z][\w'’.-]*(?:[ ,&-]+[A-Z][\w'’.-]*){0,5}\s*$")
 
 # -- claims -------------------------------------------------------------------------
 
@@ -81,8 +84,45 @@ UNITS = {
     "order": "order",
 }
 MONEY_RE = re.compile(
-    r"(?:[£$€]\s?(\d[\d,]*(?:\.\d+)?)(k)?|(\d[\d,]*(?:\.\d+)?)\s?(?:pounds|gbp|euros?|eur|dollars|usd|p\b))"
+    r"(?:([£$€])\s?(\d[\d,]*(?:\.\d+)?)(k)?"
+    r"|(\d[\d,]*(?:\.\d+)?)\s?(pounds?|quid|gbp|euros?|eur|dollars?|usd|bucks|p\b))"
 )
+CURRENCY = {
+    **dict.fromkeys(["£", "pound", "pounds", "quid", "gbp", "p"], "gbp"),
+    **dict.fromkeys(["€", "euro", "euros", "eur"], "eur"),
+    **dict.fromkeys(["$", "dollar", "dollars", "usd", "bucks"], "usd"),
+}
+UNITS_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
+UNITS_WORDS += ["twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS_WORDS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORDS = {w: i for i, w in enumerate(UNITS_WORDS)} | {w: 10 * (i + 2) for i, w in enumerate(TENS_WORDS)}
+NUMBER_WORD_RE = re.compile(
+    r"\b(?:(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[\s-](one|two|three|four|five|six|seven|eight|nine)"
+    rf"|({'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})|a hundred|one hundred)\b"
+    r"(?=\s?(?:%|per ?cent|pounds?|quid|euros?|dollars?|bucks"
+    r"|(?:working |business )?(?:days?|weeks?|months?|years?|hours?)))"
+)
+INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+# Letters from other scripts that look Latin ("Мrs" with a Cyrillic М): read as the letter they mimic.
+LOOKALIKES = str.maketrans("АВЕКМНОРСТХаеорсухіјѕԁӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοριν", "ABEKMHOPCTXaeopcyxijsdlABEZHIKMNOPTYXaopiv")
+
+
+def clean(text: str) -> str:
+    """Invisible characters removed and look-alike letters made Latin, so no check can be sidestepped."""
+    return INVISIBLE_RE.sub("", text).translate(LOOKALIKES)
+
+
+def _numbers_as_digits(text: str) -> str:
+    def digits(m: re.Match[str]) -> str:
+        if m.group(1):
+            return str(NUMBER_WORDS[m.group(1)] + NUMBER_WORDS[m.group(2)])
+        if m.group(3):
+            return str(NUMBER_WORDS[m.group(3)])
+        return "100"
+
+    return NUMBER_WORD_RE.sub(digits, text)
+
+
 PERCENT_RE = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|per ?cent)")
 QTY_RE = re.compile(
     r"(\d+(?:\.\d+)?)(?:\s?(?:-|–|to|or)\s?(\d+(?:\.\d+)?))?[\s-]?(?:working |business |calendar |full )?"
@@ -99,7 +139,8 @@ RELATIVE_RE = re.compile(
 OFFER_RE = re.compile(
     r"\b(discount\w*|voucher\w*|coupon\w*|promo(?:tion(?:al)?)?(?: code)?|code\b|complimentary|on the house|on us"
     r"|refund\w*|reship\w*|replacement|compensat\w*|credit(?:ed)?|cash ?back|money back|guarantee\w*|warrant\w*"
-    r"|promise\w*|price match\w*|upgrade\w*|gift\w*|bonus|waive\w*|sale\b|bogo|buy one get one|no charge)"
+    r"|promise\w*|price match\w*|upgrade\w*|gift\w*|bonus|waive\w*|sale\b|bogo|buy one get one|no charge"
+    r"|half[ -]price|half off|price freeze|at cost|lifetime)"
 )
 FREE_RE = re.compile(r"(?<!feel )\bfree\b(?! to\b)(?! of charge to ask)")
 
@@ -111,12 +152,14 @@ def _num(text: str) -> str:
 
 def claims(text: str) -> dict[str, str]:
     """Checkable claims in the text: an atom (how it is compared) -> the words as written."""
-    t = fold(text)
+    t = _numbers_as_digits(fold(clean(text)))
     found: dict[str, str] = {}
     for m in MONEY_RE.finditer(t):
-        amount = m.group(1) or m.group(3)
-        value = float(amount.replace(",", "")) * (1000 if m.group(2) else 1)
-        found[f"money:{_num(str(value))}"] = m.group(0)
+        symbol, amount, thousands, amount2, word = m.groups()
+        value = float((amount or amount2).replace(",", "")) * (1000 if thousands else 1)
+        if word == "p":
+            value /= 100  # pence
+        found[f"money:{CURRENCY[symbol or word]}:{_num(str(value))}"] = m.group(0)
     for m in PERCENT_RE.finditer(t):
         found[f"pct:{_num(m.group(1))}"] = m.group(0)
     for m in QTY_RE.finditer(t):
@@ -150,6 +193,41 @@ def claim_atoms(text: str) -> frozenset[str]:
     return frozenset(claims(text))
 
 
+# Playbook sentences that instruct staff state nothing a customer may be told: "Staff must not promise
+# a discount" backs no discount.
+GUIDANCE_RE = re.compile(
+    r"\b(?:staff |we |you |agents? |colleagues? )?"
+    r"(?:must not|mustn't|should not|shouldn't|do not|don't|never|cannot|can't)"
+    r" (?:promise|offer|quote|mention|give|agree|discuss|say|commit|guarantee)\b"
+    r"|^\s*(?:never|do not|don't|always|make sure|remember|escalate|check with)\b",
+    re.I,
+)
+PROMISE_RE = re.compile(r"\b(?:come|get) back to you\b", re.I)
+
+
+@lru_cache(maxsize=16384)
+def fact_claims(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What a fact lets a draft claim: (the claims of its sentences that are not guidance to staff,
+    the claims of its follow-up promises, which back only a follow-up)."""
+    sentences = [s for s in SENTENCE_RE.split(text) if not GUIDANCE_RE.search(s)]
+    promised = [s for s in sentences if PROMISE_RE.search(s)]
+    stated = [s for s in sentences if s not in promised]
+    return frozenset().union(*map(claim_atoms, stated)), frozenset().union(*map(claim_atoms, promised))
+
+
+URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]|\"']+", re.I)
+
+
+def url_key(url: str) -> str:
+    """A URL as compared: without a trailing full stop or slash, scheme and host lower-cased."""
+    url = url.rstrip(".,;:!?)*_>").rstrip("/")
+    _scheme, sep, rest = url.partition("://")
+    if not sep:
+        rest = url
+    host, slash, path = rest.partition("/")
+    return f"{host.lower().removeprefix('www.')}{slash}{path}"
+
+
 # -- channels proposed in the text --------------------------------------------------
 
 CHANNEL_MENTIONS: list[tuple[str, re.Pattern[str]]] = [
@@ -157,7 +235,8 @@ CHANNEL_MENTIONS: list[tuple[str, re.Pattern[str]]] = [
         "phone",
         re.compile(
             r"\b((give|gave) (you|me|us) a (quick )?(call|ring|buzz)|(call|ring|phone) (you|me|us)\b|on the phone"
-            r"|by phone|phone call|a quick call|hop on a call|over the phone|call back)"
+            r"|by phone|phone call|a quick call|hop on a call|over the phone|call back|feel free to (phone|call|ring)"
+            r"|(phone|call|ring) (us |me )?(on|at) \+?\d|video call|zoom|teams call|google meet|facetime)"
         ),
     ),
     ("sms", re.compile(r"\b(text (you|me|us)|send (you )?a text|by text|via text|text message|sms)\b")),
@@ -165,7 +244,13 @@ CHANNEL_MENTIONS: list[tuple[str, re.Pattern[str]]] = [
         "email",
         re.compile(r"\b(e-?mail (you|me|us)|send (you )?an e-?mail|by e-?mail|via e-?mail|drop (me|us) an e-?mail)\b"),
     ),
-    ("mail", re.compile(r"\b(by post|in the post|send you a (letter|card|postcard)|post (it|them) to you)\b")),
+    (
+        "mail",
+        re.compile(
+            r"\b(by post|in the post|send you a (letter|card|postcard)|post (it|them) to you|letterbox"
+            r"|drop you a line by post)\b"
+        ),
+    ),
     ("slack", re.compile(r"\b(on slack|via slack|slack (you|me|us)|slack dm)\b")),
     ("whatsapp", re.compile(r"\b(whats ?app|telegram|signal|instagram|facebook messenger|(dm|message) (you|me) on)\b")),
 ]
@@ -226,8 +311,15 @@ class GuardContext:
         ours = [*self.facts, *(e.text for e in c.history if e.direction != "in"), c.notes_text]
         theirs = [e.text for e in c.history if e.direction == "in"]
         self._fact_claims: set[str] = set()
+        # The follow-up date backs only the follow-up ("we'll come back to you by Tuesday"), never a
+        # delivery or any other promise made for the same day.
+        self._promise_claims: set[str] = set()
         for fact in ours:
-            self._fact_claims |= claim_atoms(fact)
+            stated, promised = fact_claims(fact)
+            self._fact_claims |= stated
+            self._promise_claims |= promised
+        # The dates of their history happened: "it was dispatched on 12 November" may be said.
+        self._fact_claims |= {f"date:{e.date.month}-{e.date.day}" for e in c.history if e.date}
         # What the customer wrote backs their own facts (amounts, dates) but never an offer or a percentage:
         # an offer is ours to make, so "you promised 90% off" in their message cannot launder one.
         for said in theirs:
@@ -236,6 +328,7 @@ class GuardContext:
         parts = [*ours, *theirs, profile]
         self._fact_stems = frozenset().union(*map(stems, parts))
         self._fact_emails = {e.lower() for part in parts for e in EMAIL_RE.findall(part)}
+        self._urls = {url_key(u) for part in [*self.facts, c.notes_text] for u in URL_RE.findall(part)}
         self._own = fold(profile)
         private = c.private_text
         self._private_words = {
@@ -285,6 +378,10 @@ class Identities:
                 key = " ".join(words(given))
                 if key and " " not in key and key not in COMMON_WORDS and key not in WORDLIKE_NAMES and len(key) > 2:
                     self.first_names.setdefault(key, []).append((c.id, given))
+            # "Grindhouse had the same problem": a company's distinctive leading word names it too.
+            lead = words(c.company or "")[:1]
+            if lead and len(lead[0]) >= 5 and lead[0] not in COMMON_WORDS and lead[0] not in WORDLIKE_NAMES:
+                self.first_names.setdefault(lead[0], []).append((c.id, c.company or lead[0]))
             names = {c.name}
             if len(c.name.split()) > 1:
                 names.add(f"{c.display_name} {c.name.split()[-1]}")
@@ -327,10 +424,13 @@ class _Sentence:
 
 def _split(text: str) -> list[list[_Sentence]]:
     lines: list[list[_Sentence]] = []
-    greeted = False
+    greeted = signed = False
     for line in text.splitlines():
         parts: list[_Sentence] = []
         rest = line
+        if signed and SIGNATURE_RE.match(line):
+            lines.append([_Sentence(line.strip(), "sign_off")])  # "Sam" or "Sam, Northwind Coffee" after it
+            continue
         if not greeted and line.strip():
             greeted = True
             m = GREETING_RE.match(line)
@@ -339,6 +439,7 @@ def _split(text: str) -> list[list[_Sentence]]:
                 rest = line[m.end() :]
         if SIGN_OFF_RE.match(rest):
             parts.append(_Sentence(rest.strip(), "sign_off"))
+            signed = True
         else:
             parts += [_Sentence(s) for s in SENTENCE_RE.split(rest.strip()) if s.strip()]
         lines.append(parts)
@@ -380,16 +481,38 @@ class _Check:
                 "gendered_address", f"'{s.text.strip()}' uses a title or gendered form; rewritten with their name"
             )
             s.text = f"Hi {c.display_name},"
+            return
+        # "Hi Jane and welcome to 50% off!": what follows the salutation is checked like any sentence.
+        extra = SALUTATION_RE.sub("", s.text)
+        reasons = self.reasons(extra) if set(words(extra)) - set(words(self.ctx._own)) else []
+        for code, why in reasons:
+            self.flag(code, f"{why}; greeting rewritten as 'Hi {c.display_name},'")
+        if reasons:
+            s.text = f"Hi {c.display_name},"
 
     def body(self, s: _Sentence) -> None:
-        text = s.text
+        reasons = self.reasons(s.text)
+        if reasons:
+            s.drop = True
+            for code, why in reasons:
+                # A private note is never echoed, not even in the report that the thread sees.
+                removed = "" if code == "private_leak" else f' "{_clip(s.text)}"'
+                self.flag(code, f"{why}; removed{removed or ' the sentence'}")
+
+    def reasons(self, text: str) -> list[tuple[GuardCode, str]]:
         folded = fold(text)
         reasons: list[tuple[GuardCode, str]] = []
 
-        unsupported = [w for atom, w in claims(text).items() if atom not in self.ctx._fact_claims]
+        backing = self.ctx._fact_claims | (self.ctx._promise_claims if PROMISE_RE.search(text) else set())
+        unsupported = [w for atom, w in claims(text).items() if atom not in backing]
         if unsupported:
             listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unsupported))
             reasons.append(("unsupported_claim", f"{listed} is not backed by the playbook or their history"))
+        for url in URL_RE.findall(text):
+            if url_key(url) not in self.ctx._urls:
+                reasons.append(
+                    ("unsupported_claim", f"links to '{_clip(url, 60)}', which is not in the content library")
+                )
 
         sentence_stems = stems(text)
         for topic in self.ctx.customer.avoid:
@@ -400,8 +523,7 @@ class _Check:
         sw = words(text)
         shingles = {" ".join(sw[i : i + 4]) for i in range(len(sw) - 3)} & self.ctx._private_shingles
         if hits or shingles:
-            what = ", ".join(f"'{h}'" for h in (hits or sorted(shingles))[:3])
-            reasons.append(("private_leak", f"repeats private notes ({what})"))
+            reasons.append(("private_leak", "repeats something from their private notes"))
 
         assert self.ctx.identities is not None
         named = self.ctx.identities.named(text, self.ctx.customer, self.ctx._own, self.ctx._fact_stems)
@@ -428,11 +550,7 @@ class _Check:
                 reasons.append(
                     ("gendered_address", f"uses gendered words they did not give ({', '.join(sorted(wrong))})")
                 )
-
-        if reasons:
-            s.drop = True
-            for code, why in reasons:
-                self.flag(code, f'{why}; removed "{_clip(text)}"')
+        return reasons
 
 
 def check(draft: Draft, ctx: GuardContext) -> tuple[Draft | None, list[Violation]]:
@@ -450,6 +568,7 @@ def check(draft: Draft, ctx: GuardContext) -> tuple[Draft | None, list[Violation
         if not allowed:
             return None, run.violations
         channel = allowed[0]
+    draft = draft.model_copy(update={"text": clean(draft.text)})
     lines = _split(draft.text)
     for parts in lines:
         for s in parts:

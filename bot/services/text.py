@@ -265,7 +265,7 @@ NAME_WORD_RE = re.compile(r"\b[^\W\d_][\w'’-]*")
 
 def capitalised_words(text: str) -> set[str]:
     """Folded forms of the words written with a capital letter (not at sentence start only)."""
-    return {fold(w) for w in NAME_WORD_RE.findall(text) if w[0].isupper()}
+    return {POSSESSIVE_RE.sub("", fold(w)) for w in NAME_WORD_RE.findall(text) if w[0].isupper()}
 
 
 def stem(word: str) -> str:
