@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.knowledge.models import Contact, Customer, HistoryEntry, Section
@@ -206,3 +208,88 @@ def test_a_draft_left_with_only_another_customer_is_dropped() -> None:
     ctx = GuardContext(customer=AVA, facts=FACTS, others=[ZOE, PEPE])
     fixed, violations = check(draft("Hi Ava, Zoë and Pepe both loved it."), ctx)
     assert fixed is None and {v.code for v in violations} == {"other_customer"}
+
+
+TOM = Customer(id="cus-9007", name="Tom Baker", company="Grindhouse Cafe", segment="b2b")
+LIBRARY = "Brewing guide https://example.com/guides/brew"
+GUIDANCE = "Staff must not promise a price freeze or a discount."
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Hi Ava, the repair takes 5 working days. Pay here: http://evil.example/refund", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. [Track it](https://evil.example/login).", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. You get twenty percent off.", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. It is half price this week.", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. Delivery is free over $30.", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. Take 2\u200b0% off.", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. We promise a price freeze and a discount.", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. It arrives on Tuesday 24 November.", "unsupported_claim"),
+        ("Hi Ava, the repair takes 5 working days. Tom's order had the same fault.", "other_customer"),
+        ("Hi Ava, the repair takes 5 working days. Grindhouse had the same fault.", "other_customer"),
+        ("Hi Ava, the repair takes 5 working days. Feel free to phone whenever suits you.", "channel_not_allowed"),
+        ("Hi Ava, the repair takes 5 working days. Shall we do a Zoom?", "channel_not_allowed"),
+    ],
+)
+def test_second_round_of_hostile_drafts(text: str, code: str) -> None:
+    ctx = GuardContext(customer=AVA, facts=[*FACTS, LIBRARY, GUIDANCE], others=[TOM])
+    fixed, violations = check(draft(text), ctx)
+    assert code in {v.code for v in violations}, violations
+    assert fixed is not None and fixed.text == "Hi Ava, the repair takes 5 working days."
+
+
+def test_the_greeting_line_is_checked_too() -> None:
+    ctx = GuardContext(customer=AVA, facts=FACTS, others=[TOM])
+    fixed, violations = check(
+        draft("Hi Ava and welcome to 50% off everything!\n\nThe repair takes 5 working days."), ctx
+    )
+    assert [v.code for v in violations] == ["unsupported_claim"]
+    assert fixed is not None and fixed.text.startswith("Hi Ava,\n") and "50%" not in fixed.text
+
+
+def test_a_look_alike_title_is_still_a_title() -> None:
+    fixed, violations = check(
+        draft("Dear \u041crs Stroud,\n\nThe repair takes 5 working days."), GuardContext(AVA, FACTS)
+    )
+    assert [v.code for v in violations] == ["gendered_address"] and fixed is not None
+    assert fixed.text.startswith("Hi Ava,")
+
+
+def test_a_signature_after_the_sign_off_is_not_a_sentence_to_keep_a_draft_alive() -> None:
+    ctx = GuardContext(customer=AVA, facts=FACTS, others=[Customer(id="c-s", name="Sam Hale", segment="b2c")])
+    honest = "Hi Ava,\n\nThe repair takes 5 working days.\n\nWarm wishes,\nSam"
+    kept, violations = check(draft(honest), ctx)
+    assert violations == [] and kept is not None and kept.text == honest
+    gutted, _ = check(draft("Hi Ava,\n\nWe'll take 20% off your next order.\n\nWarm wishes,\nSam"), ctx)
+    assert gutted is None
+
+
+def test_honest_sentences_survive_links_from_the_library_and_dates_from_their_history() -> None:
+    dated = AVA.model_copy(
+        update={
+            "history": [
+                *AVA.history,
+                HistoryEntry(
+                    line=15,
+                    text="Dispatched the grinder.",
+                    direction="out",
+                    channel="email",
+                    date=dt.date(2026, 11, 12),
+                ),
+            ]
+        }
+    )
+    ctx = GuardContext(customer=dated, facts=[*FACTS, LIBRARY])
+    text = "Hi Ava, it was dispatched on 12 November. Here is our guide: https://example.com/guides/brew."
+    fixed, violations = check(draft(text), ctx)
+    assert violations == [] and fixed is not None and fixed.text == text
+
+
+def test_a_private_leak_is_reported_without_repeating_it() -> None:
+    fixed, violations = check(
+        draft("Hi Ava, the repair takes 5 working days. Good luck with the custody dispute."), GuardContext(AVA, FACTS)
+    )
+    assert [v.code for v in violations] == ["private_leak"]
+    assert "custody" not in violations[0].detail and "dispute" not in violations[0].detail
+    assert fixed is not None and fixed.text == "Hi Ava, the repair takes 5 working days."

@@ -64,6 +64,30 @@ contact: {channels: [email], frequency: never}
 ## History
 - 2026-11-02 email in: My tyre went flat two days after the repair.
 """,
+    "siobhan.md": """
+---
+id: cus-siobhan
+name: Siobhán O'Connor-Smith
+role: Facilities Manager
+company: Meridian Freight
+segment: b2b
+contact: {channels: [email], frequency: monthly, last_contacted: 2026-11-01}
+---
+## History
+- 2026-11-01 email out (Ines): Confirmed the room booking.
+""",
+    "lan.md": """
+---
+id: cus-lan
+name: Nguyễn Thị Lan
+preferred_name: Lan
+company: Meridian Freight
+segment: b2b
+contact: {channels: [email], frequency: monthly, last_contacted: 2026-11-01}
+---
+## History
+- 2026-11-01 email out (Ines): Sent the course list.
+""",
     "henrik.md": """
 ---
 id: cus-henrik
@@ -100,6 +124,14 @@ title: Repairs
 topics: [repairs]
 ---
 A hydraulic brake bleed costs £35. Turnaround is 3 working days from drop-off.
+Between us, we can knock 10% off a bleed if the customer pushes.
+""",
+    "service.md": """
+---
+title: Customer service
+topics: [service]
+---
+We answer every customer message within 1 working day.
 """,
 }
 
@@ -251,3 +283,48 @@ def test_a_reply_whose_drafts_all_break_a_rule_still_gets_an_honest_one(services
     answer = assistant.ask("Zoë asked whether the brake squeal is covered")
     assert answer.drafts and {v.code for v in answer.guard.violations} >= {"other_customer", "unsupported_claim"}
     assert all("50%" not in d.text and "Pepe" not in d.text for d in answer.drafts)
+
+
+def test_names_next_to_a_stranger_and_unknown_addressees_find_nobody(services: Services) -> None:
+    for question in ("What should I tell Mary Smith about her order?", "Hana emailed about her rental, what do I say?"):
+        answer = services.assistant.ask(question)
+        assert who(answer) is None and codes(answer) == {"customer_not_found"}, question
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("the facilities manager at Meridian Freight asked about the room", "cus-siobhan"),  # role + company
+        ("Draft a reply to Siobhan O Connor about the room", "cus-siobhan"),  # apostrophe written as a space
+    ],
+)
+def test_roles_and_apostrophe_names_find_the_customer(services: Services, question: str, expected: str) -> None:
+    assert who(services.assistant.ask(question)) == expected
+
+
+def test_a_channel_no_customer_can_allow_is_named_not_mapped(services: Services) -> None:
+    answer = services.assistant.ask("Send Zoë a WhatsApp about her brake, she asked on email")
+    assert "channel_not_allowed" in codes(answer)
+    message = next(w.message for w in answer.warnings if w.code == "channel_not_allowed")
+    assert "Whatsapp" in message and all(d.channel in ("email", "sms") for d in answer.drafts)
+
+
+def test_internal_asides_never_reach_a_draft(services: Services) -> None:
+    answer = services.assistant.ask("Zoë asked whether the brake bleed can be cheaper, what do I reply?")
+    assert answer.drafts
+    assert all("10%" not in d.text and "Between us" not in d.text for d in answer.drafts)
+
+
+def test_the_follow_up_date_comes_from_the_playbook_when_it_states_one(services: Services) -> None:
+    answer = services.assistant.ask("Zoë asked how much it costs to fit studded tyres")
+    # RAPPORT_TODAY is Sunday 22 November 2026: one working day later is Monday 23 November.
+    assert "will come back to you by Monday 23 November" in answer.drafts[0].text
+    assert "playbook/service.md" in answer.drafts[0].sources
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    root = tmp_path / "k"
+    (root / "customers").mkdir(parents=True)
+    (root / "customers" / "bom.md").write_bytes("\ufeff---\nid: cus-b\nname: Bo Mark\nsegment: b2c\n---\n".encode())
+    done = rapport("check", "--knowledge", str(root))
+    assert done.returncode == 0, done.stdout

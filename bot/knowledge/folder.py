@@ -36,7 +36,7 @@ def read_file(root: Path, rel: str) -> tuple[ParsedFile, str]:
     """Parse one file; returns the parse and the content hash."""
     raw = (root / rel).read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Notepad) is not part of the text
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         kind = kind_of(rel) or "customer"

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.knowledge.models import Customer
 from bot.services.answer import Draft
-from bot.services.drafts import DraftPlan, follow_up_date, human_date
+from bot.services.drafts import DraftPlan, human_date
 from bot.services.retrieval import Passage
 from bot.services.text import EMAIL_RE
 
@@ -102,7 +102,7 @@ def note_records(plan: DraftPlan, seen: set[str]) -> list[dict[str, Any]]:
 
 def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
     facts = plan.facts
-    follow_up = human_date(follow_up_date(plan.today))
+    follow_up = human_date(plan.follow_up)
     history = ranked_history([p for p in facts.history if p.kind != "note"])[:MAX_HISTORY]
     notes = note_records(plan, {p.source for p in history})
     playbook = [{"source": p.source, "text": clip(p.text, MAX_PLAYBOOK_CHARS)} for p in facts.playbook[:MAX_PLAYBOOK]]

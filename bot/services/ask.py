@@ -190,6 +190,7 @@ class Assistant:
         channel = self._channel(customer, request, answer)
         answer.content_ideas = content.suggest(customer, snap.kb.content, question, snap.finder.store)
         facts = gather(customer, question, snap.finder.store)
+        reply_within, reply_source = snap.response_time or (2, None)
         return DraftPlan(
             customer=customer,
             channel=channel or "email",
@@ -198,11 +199,21 @@ class Assistant:
             facts=facts,
             ideas=answer.content_ideas,
             today=today,
+            reply_within=reply_within,
+            reply_source=reply_source,
         )
 
     def _channel(self, customer: Customer, request: Request, answer: Answer) -> Channel | None:
         allowed = customer.contact.channels
-        if request.channel and request.channel not in allowed:
+        if request.foreign:
+            answer.warnings.append(
+                Warning(
+                    code="channel_not_allowed",
+                    message=f"{request.foreign.capitalize()} is not a channel customers can allow here; "
+                    f"{customer.display_name} allows {', '.join(allowed) or 'none'}.",
+                )
+            )
+        elif request.channel and request.channel not in allowed:
             answer.warnings.append(
                 Warning(
                     code="channel_not_allowed",

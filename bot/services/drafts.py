@@ -15,7 +15,7 @@ from bot.knowledge.models import Channel, Customer
 from bot.services.answer import ContentIdea, Draft
 from bot.services.guard import body_sentences
 from bot.services.retrieval import Facts, Passage, content_stems, latest_inbound, overlap, topic_of
-from bot.services.text import SENTENCE_RE, fold
+from bot.services.text import INTERNAL_ASIDES, SENTENCE_RE, fold
 
 PLEASANTRIES = {
     "Thank you for getting in touch.",
@@ -36,6 +36,31 @@ class DraftPlan:
     ideas: list[ContentIdea]
     today: dt.date
     extra_facts: list[str] = field(default_factory=list)  # statements the guard must accept (follow-up date)
+    reply_within: int = 2  # working days to come back with an answer (the playbook's, when it states one)
+    reply_source: str | None = None  # the playbook file that states it
+
+    @property
+    def follow_up(self) -> dt.date:
+        return follow_up_date(self.today, self.reply_within)
+
+
+RESPONSE_TIME_RE = re.compile(
+    r"\b(?:repl|respon|answer|get back|come back)\w*\b[^.]{0,40}?\bwithin (\d+|one|two|three|four|five)"
+    r" ?(?:working |business )?(hours?|days?)\b",
+    re.I,
+)
+SMALL_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def response_time(playbook: list[tuple[str, str]]) -> tuple[int, str] | None:
+    """(working days, source) when a playbook page states how soon customers get an answer."""
+    for path, body in playbook:
+        m = RESPONSE_TIME_RE.search(body)
+        if m:
+            n = int(SMALL_NUMBERS.get(m.group(1).lower(), m.group(1) if m.group(1).isdigit() else 2))
+            days = max(1, -(-n // 24)) if m.group(2).lower().startswith("hour") else max(1, n)
+            return days, path
+    return None
 
 
 def follow_up_date(today: dt.date, working_days: int = 2) -> dt.date:
@@ -52,12 +77,12 @@ def human_date(day: dt.date) -> str:
 
 
 LABEL_RE = re.compile(r"^(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}):\s+(?=\w)")
-STAFF_ONLY_RE = re.compile(
+STAFF_ONLY_RE = re.compile(  # guidance for staff, not facts for customers
     r"\b(them|they|their|theirs|staff|colleague|escalate|internal|our team should)\b"
     r"|^(check|tell|open|ask|offer|escalate|log|never|always|do not|don't|use|apologi[sz]e|make sure|note|send"
     r"|remember|avoid|refer|flag|record|confirm|explain|quote|mention)\b"
     r"|\b(do not|don't|never|must not) (quote|mention|promise|offer|discuss|share|reveal|disclose|give out|agree)\b"
-    r"|\baccount manager\b",
+    r"|\baccount manager\b|" + INTERNAL_ASIDES,
     re.I,
 )
 COMPLAINT_RE = re.compile(
@@ -167,7 +192,7 @@ def _reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
         sources.insert(0, said.source)
     thanks = [] if short or b2b or sorry else ["Thank you for getting in touch."]
     if not facts:
-        return [*sorry, *thanks, follow_up_promise(plan)], sources
+        return [*sorry, *thanks, follow_up_promise(plan)], [*sources, *filter(None, [plan.reply_source])]
     if b2b:  # business first: the facts, then one line to close
         return [*sorry, *facts, *([] if short else ["Let me know if you need anything else."])], sources
     closer = [] if short else ["I hope that helps."]
@@ -176,7 +201,7 @@ def _reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
 
 def follow_up_promise(plan: DraftPlan) -> str:
     """The honest answer when the facts are missing; the guard accepts it as the plan's own promise."""
-    promise = f"I'm checking this for you and will come back to you by {human_date(follow_up_date(plan.today))}."
+    promise = f"I'm checking this for you and will come back to you by {human_date(plan.follow_up)}."
     if promise not in plan.extra_facts:
         plan.extra_facts.append(promise)
     return promise
@@ -184,7 +209,8 @@ def follow_up_promise(plan: DraftPlan) -> str:
 
 def holding_reply(plan: DraftPlan) -> Draft:
     """A reply that states nothing but the follow-up: for when every other draft broke a rule."""
-    return Draft(text=_layout(plan.customer, plan.channel, [follow_up_promise(plan)], True), channel=plan.channel)
+    text = _layout(plan.customer, plan.channel, [follow_up_promise(plan)], True)
+    return Draft(text=text, channel=plan.channel, sources=list(filter(None, [plan.reply_source])))
 
 
 def _outreach_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:

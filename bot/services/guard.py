@@ -19,6 +19,7 @@ from bot.services.answer import Draft, GuardCode, GuardReport, Violation
 from bot.services.text import (
     COMMON_WORDS,
     EMAIL_RE,
+    INTERNAL_ASIDES,
     SENTENCE_RE,
     capitalised_words,
     fold,
@@ -199,7 +200,7 @@ GUIDANCE_RE = re.compile(
     r"\b(?:staff |we |you |agents? |colleagues? )?"
     r"(?:must not|mustn't|should not|shouldn't|do not|don't|never|cannot|can't)"
     r" (?:promise|offer|quote|mention|give|agree|discuss|say|commit|guarantee)\b"
-    r"|^\s*(?:never|do not|don't|always|make sure|remember|escalate|check with)\b",
+    r"|^\s*(?:never|do not|don't|always|make sure|remember|escalate|check with)\b|" + INTERNAL_ASIDES,
     re.I,
 )
 PROMISE_RE = re.compile(r"\b(?:come|get) back to you\b", re.I)
@@ -412,7 +413,12 @@ class Identities:
             found += self.emails.get(email.lower(), [])
         for phone in PHONE_RE.findall(text):
             found += self.phones.get(_phone_key(phone), [])
-        return list(dict.fromkeys(label for cid, label in found if cid != customer.id and fold(label) not in own))
+        own_text = f" {' '.join(words(own))} "
+        return list(
+            dict.fromkeys(
+                label for cid, label in found if cid != customer.id and f" {' '.join(words(label))} " not in own_text
+            )
+        )
 
 
 @dataclass

@@ -19,6 +19,7 @@ from bot.knowledge import folder
 from bot.knowledge.folder import KnowledgeBase
 from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
+from bot.services.drafts import response_time
 from bot.services.guard import Identities
 from bot.services.lookup import CustomerFinder
 
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 class Snapshot:
     kb: KnowledgeBase
     finder: CustomerFinder
+
+    @cached_property
+    def response_time(self) -> tuple[int, str] | None:
+        """How soon the playbook says customers get an answer (working days, file), if it says."""
+        return response_time([(doc.path, doc.body) for doc in self.kb.playbook])
 
     @cached_property
     def identities(self) -> Identities:

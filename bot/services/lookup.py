@@ -10,6 +10,7 @@ size").
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,7 +22,9 @@ from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
 from bot.services.text import COMMON_WORDS, EMAIL_RE, NAME_WORD_RE, capitalised_words, fold, words
 
-MatchKind = Literal["id", "email", "name", "preferred_name", "first_name", "last_name", "company", "description"]
+MatchKind = Literal[
+    "id", "email", "name", "preferred_name", "first_name", "last_name", "company", "role", "description"
+]
 
 # Weights of each kind of lexical evidence: a full name says more than a first name.
 WEIGHTS: dict[str, float] = {
@@ -30,7 +33,9 @@ WEIGHTS: dict[str, float] = {
     "company": 0.85,
     "first_name": 0.8,
     "last_name": 0.75,
+    "role": 0.7,
 }
+EXTRA_EVIDENCE = 0.05  # per further kind of evidence: "the facilities manager at Meridian" over anyone at Meridian
 LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
 TIE_MARGIN = 0.03
 STRONG_DESCRIPTION_SCORE = 0.55
@@ -42,6 +47,7 @@ NOT_SURNAMES = frozenset(
         *("january", "february", "march", "april", "may", "june", "july", "august"),
         *("september", "october", "november", "december"),
         *("hi", "hello", "thanks", "thank", "dear", "re", "fwd"),
+        *("christmas", "easter", "diwali", "eid", "hanukkah", "thanksgiving", "black", "cyber", "new", "our", "the"),
     }
 )
 MIN_DESCRIPTION_SCORE = 0.35
@@ -74,6 +80,16 @@ def _max_edits(token: str) -> int:
     return 1 if len(token) < 8 else 2
 
 
+NOT_NAMES = COMMON_WORDS | NOT_SURNAMES
+PERSON_KINDS = frozenset({"name", "first_name", "last_name", "preferred_name"})
+_NAME = r"([A-ZÀ-ÖØ-Þ][\w'’-]+)"
+ADDRESSEE_RE = re.compile(
+    rf"\b(?:reply to|respond to|answer|write to|tell|send|email|text|call|message) (?P<a>{_NAME[1:-1]})\b"
+    rf"|(?:^|[.?!]\s+)(?P<b>{_NAME[1:-1]}) (?:emailed|asked|wrote|called|texted|rang|messaged|said|wants|needs"
+    r"|complained|replied|is asking|has asked)\b"
+)
+
+
 class NameIndex:
     """Name, preferred-name and company tokens of every customer, for fuzzy lookup."""
 
@@ -86,6 +102,12 @@ class NameIndex:
             self._add(parts[0], c.id, "first")
             for part in parts[1:]:
                 self._add(part, c.id, "last")
+                if "'" in part or "’" in part:  # O'Connor is also written "OConnor" or "O Connor"
+                    self._add(re.sub("['’]", "", part), c.id, "last")
+                    self._add(re.split("['’]", part)[-1], c.id, "last")
+            for part in words(c.role or ""):
+                if part not in COMPANY_STOPWORDS:
+                    self._add(part, c.id, "role")
             if c.preferred_name and words(c.preferred_name) != parts[:1]:
                 for part in words(c.preferred_name):
                     self._add(part, c.id, "preferred")
@@ -128,18 +150,29 @@ class NameIndex:
         return found
 
     def strangers(self, text: str) -> set[str]:
-        """First names followed by a surname nobody here has: 'Priya Patel' is not our Priya Raghunathan."""
+        """Name words written next to a name nobody here has: 'Priya Patel' is not our Priya Raghunathan,
+        'Mary Smith' not our Zoë Kowalczyk-Smith."""
         found: set[str] = set()
         tokens = [w for w in NAME_WORD_RE.findall(EMAIL_RE.sub(" ", text))]
         for first, second in itertools.pairwise(tokens):
             if not (first[0].isupper() and second[0].isupper()):
                 continue
             a, b = words(first), words(second)
-            if len(a) != 1 or len(b) != 1 or b[0] in COMMON_WORDS or b[0] in NOT_SURNAMES:
+            if len(a) != 1 or len(b) != 1 or {a[0], b[0]} & NOT_NAMES:
                 continue
-            if not self.token_hits(b[0]):
-                found.add(a[0])
+            known_a, known_b = bool(self.token_hits(a[0])), bool(self.token_hits(b[0]))
+            if known_a != known_b:
+                found.add(a[0] if known_a else b[0])
         return found
+
+    def unknown_addressee(self, text: str) -> bool:
+        """'Hana emailed about…', 'reply to Oyelaran': a name we do not know is who the question is about."""
+        for m in ADDRESSEE_RE.finditer(EMAIL_RE.sub(" ", text)):
+            word = m.group("a") or m.group("b")
+            folded = words(word)
+            if len(folded) == 1 and not ({folded[0]} & NOT_NAMES) and not self.token_hits(folded[0]):
+                return True
+        return False
 
     def _score(self, cid: str, hits: dict[str, float]) -> tuple[float, MatchKind]:
         c = self.customers[cid]
@@ -156,6 +189,9 @@ class NameIndex:
             options.append((WEIGHTS["last_name"] * max(last), "last_name"))
         if by_kind.get("preferred"):
             options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
+        role_tokens = {w for w in words(c.role or "") if w not in COMPANY_STOPWORDS}
+        if role_tokens and len(by_kind.get("role", [])) >= len(role_tokens):
+            options.append((WEIGHTS["role"] * min(by_kind["role"]), "role"))
         company_tokens = [w for w in words(c.company or "") if w not in COMPANY_STOPWORDS]
         company_hits = by_kind.get("company", [])
         if company_tokens and len(company_hits) >= len(set(company_tokens)):
@@ -163,7 +199,11 @@ class NameIndex:
         elif company_hits and self._distinctive(company_tokens[0], cid) and f"company:{company_tokens[0]}" in hits:
             # "Greenway" for Greenway Couriers: the leading word of a company name, when it is nobody else's
             options.append((PARTIAL_COMPANY * hits[f"company:{company_tokens[0]}"], "company"))
-        return max(options, default=(0.0, "name"))
+        if not options:
+            return 0.0, "name"
+        best = max(options)
+        groups = {"person" if kind in PERSON_KINDS else kind for _, kind in options}
+        return best[0] + EXTRA_EVIDENCE * (len(groups) - 1), best[1]
 
     def _distinctive(self, token: str, cid: str) -> bool:
         return len(token) >= 4 and token not in COMMON_WORDS and self.by_token.get(token) == {(cid, "company")}
@@ -227,11 +267,12 @@ class CustomerFinder:
         lexical = {
             cid: lx
             for cid, lx in lexical.items()
-            if not (lx.kind in ("first_name", "preferred_name") and lx.tokens <= strangers)
+            if not (lx.kind in ("first_name", "preferred_name", "last_name") and lx.tokens <= strangers)
         }
+        stranger = unknown_email or bool(strangers) or self.names.unknown_addressee(text)
         if lexical and len(lexical) <= FILTERED_QUERY_LIMIT:
             semantic = {cid: self.semantic_for(cid, text) for cid in lexical}
-        elif lexical or not (unknown_email or strangers):
+        elif lexical or not stranger:
             semantic = self.semantic(text)
         else:
             semantic = {}

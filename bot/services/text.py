@@ -12,6 +12,14 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 # Words that may be typed in lower case in a question without naming anyone. A name
 # that is also one of these ("Will", "May") is only taken when capitalised.
+# Asides meant for staff only ("Between us, we can stretch the discount if the client pushes").
+INTERNAL_ASIDES = (
+    r"\b(between (us|ourselves)|internal(ly)?|staff only|off the record|confidential|not for (customers|clients)"
+    r"|if (they|the client|the customer|he|she) (push|pushes|insist|insists|complain|complains)"
+    r"|room to (negotiate|move)|padded|our margins?|floor price|cost price|don't tell|do not tell"
+    r"|keep (this|it) to yourself|(only|just) if (asked|they ask|pressed))\b"
+)
+
 COMMON_WORDS = frozenset(
     [
         "a",
