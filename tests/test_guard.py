@@ -293,3 +293,22 @@ def test_a_private_leak_is_reported_without_repeating_it() -> None:
     assert [v.code for v in violations] == ["private_leak"]
     assert "custody" not in violations[0].detail and "dispute" not in violations[0].detail
     assert fixed is not None and fixed.text == "Hi Ava, the repair takes 5 working days."
+
+
+@pytest.mark.parametrize(
+    ("avoid", "sentence", "flagged"),
+    [
+        ("price rises", "The price is £22.00 for 1 kg.", False),
+        ("price rises", "Prices rise in January.", True),
+        ("hard selling", "Descale it monthly in hard-water areas.", False),
+        ("discount codes", "Your tracking code is on the receipt.", False),
+        ("discount codes", "There is a discount on grinders.", True),
+    ],
+)
+def test_an_avoided_topic_needs_all_its_words_unless_the_sentence_sells(
+    avoid: str, sentence: str, flagged: bool
+) -> None:
+    customer = AVA.model_copy(update={"avoid": [avoid]})
+    facts = [*FACTS, "The price is £22.00 for 1 kg.", "There is a discount on grinders."]
+    _, violations = check(draft(f"Hi Ava, {sentence}"), GuardContext(customer, facts))
+    assert ("avoided_topic" in {v.code for v in violations}) is flagged

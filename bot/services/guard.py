@@ -26,7 +26,6 @@ from bot.services.text import (
     key_stems,
     stem,
     stems,
-    touches,
     words,
 )
 
@@ -138,7 +137,8 @@ RELATIVE_RE = re.compile(
     r"\b(tomorrow|tonight|next week|this week|end of (?:the |this )?(?:day|week|month)|within the hour)\b"
 )
 OFFER_RE = re.compile(
-    r"\b(discount\w*|voucher\w*|coupon\w*|promo(?:tion(?:al)?)?(?: code)?|code\b|complimentary|on the house|on us"
+    r"\b(discount\w*|voucher\w*|coupon\w*|promo(?:tion(?:al)?)?(?: code)?|code [a-z]*\d\w*|complimentary"
+    r"|on the house|on us"
     r"|refund\w*|reship\w*|replacement|compensat\w*|credit(?:ed)?|cash ?back|money back|guarantee\w*|warrant\w*"
     r"|promise\w*|price match\w*|upgrade\w*|gift\w*|bonus|waive\w*|sale\b|bogo|buy one get one|no charge"
     r"|half[ -]price|half off|price freeze|at cost|lifetime)"
@@ -283,6 +283,23 @@ GENDERED_WORDS = {
     "madam",
     "sir",
 }
+
+
+SELLING_STEMS = frozenset(
+    {"discount", "sale", "promo", "promotion", "upsell", "offer", "voucher", "coupon", "deal", "upgrade", "newsletter"}
+)
+
+
+def brings_up(sentence_stems: frozenset[str], topic: str, selling: bool = False) -> bool:
+    """Whether a sentence brings up an avoided topic: all of its key words ("price rises" is not "the
+    price is £22"), or any of them that is a selling word ("discount codes" is "10% discount"), or any
+    of them in a sentence that sells ("use code SAVE50 for 50% off" is about discount codes too)."""
+    keys = key_stems(topic)
+    if not keys:
+        return False
+    if all(k in sentence_stems for k in keys):
+        return True
+    return any(k in sentence_stems and (selling or k in SELLING_STEMS) for k in keys)
 
 
 def given_pronouns(customer: Customer) -> set[str]:
@@ -510,7 +527,8 @@ class _Check:
         reasons: list[tuple[GuardCode, str]] = []
 
         backing = self.ctx._fact_claims | (self.ctx._promise_claims if PROMISE_RE.search(text) else set())
-        unsupported = [w for atom, w in claims(text).items() if atom not in backing]
+        said = claims(text)
+        unsupported = [w for atom, w in said.items() if atom not in backing]
         if unsupported:
             listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unsupported))
             reasons.append(("unsupported_claim", f"{listed} is not backed by the playbook or their history"))
@@ -521,8 +539,9 @@ class _Check:
                 )
 
         sentence_stems = stems(text)
+        selling = any(atom.startswith(("offer:", "pct:")) for atom in said)
         for topic in self.ctx.customer.avoid:
-            if touches(text, topic):
+            if brings_up(sentence_stems, topic, selling):
                 reasons.append(("avoided_topic", f"mentions '{topic}', which is on their avoid list"))
 
         hits = sorted(w for w in self.ctx._private_words if w in sentence_stems)

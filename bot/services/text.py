@@ -279,6 +279,8 @@ def capitalised_words(text: str) -> set[str]:
 def stem(word: str) -> str:
     """A light suffix-stripper: enough to match 'calls' with 'call' and 'codes' with 'code'."""
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
+        if suffix == "es" and not word[:-2].endswith(("x", "ch", "sh", "ss", "z")):
+            continue  # "prices" is "price" + s, "boxes" is "box" + es
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
