@@ -183,6 +183,8 @@ def test_buttons_in_the_modal_update_the_modal(bot: Bot) -> None:
     bot.send(click(template, view["blocks"], "draft_formal"))
     update = bot.fake.wait_for("views.update")[0].args
     assert update["view_id"] == "V0SUGGEST01" and "*More formal*" in all_text(update["view"]["blocks"])
+    text = all_text(update["view"]["blocks"])
+    assert text.index("*More formal*") < text.index("Draft 1") and "Jane Okafor" in text  # the answer stays below
 
     bot.send(click(template, view["blocks"], "draft_helpful"))
     noted = bot.fake.wait_for("views.update", 2)[1].args["view"]["blocks"]

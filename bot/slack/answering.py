@@ -67,7 +67,7 @@ def present(
     customer = customer_of(rt, answer)
     ids = [new_draft_id() for _ in answer.drafts]
     blocks = answer_blocks(answer, customer, ids, origin=origin, notice=notice, compact=compact, label=label)
-    surface.show(blocks, answer_text(answer))
+    (surface.add if compact else surface.show)(blocks, answer_text(answer))
     for draft, draft_id in zip(answer.drafts, ids, strict=True):
         rt.feedback.record(
             "shown",

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.slack.blocks import chunk_blocks, context
 from bot.slack.cards import suggestion_modal
@@ -23,6 +23,10 @@ class Surface(Protocol):
     user: str
 
     def show(self, blocks: Sequence[Block], text: str) -> None: ...
+
+    def add(self, blocks: Sequence[Block], text: str) -> None:
+        """A follow-up (a refined draft) next to what is already shown."""
+        ...
 
     def tell(self, text: str) -> None: ...
 
@@ -43,6 +47,9 @@ class ThreadSurface:
                 unfurl_links=False,
                 unfurl_media=False,
             )
+
+    def add(self, blocks: Sequence[Block], text: str) -> None:
+        self.show(blocks, text)  # a new message under the answer
 
     def tell(self, text: str) -> None:
         self.client.chat_postEphemeral(channel=self.channel, user=self.user, thread_ts=self.thread_ts, text=text)
@@ -77,6 +84,9 @@ class ResponseSurface:
                 replace_original=self.replace and i == 0,
             )
 
+    def add(self, blocks: Sequence[Block], text: str) -> None:
+        self.show(blocks, text)
+
     def tell(self, text: str) -> None:
         self.respond(text=text, response_type="ephemeral", replace_original=False)
 
@@ -99,6 +109,11 @@ class ViewSurface:
 
     def show(self, blocks: Sequence[Block], text: str) -> None:
         self._update(list(blocks))
+
+    def add(self, blocks: Sequence[Block], text: str) -> None:
+        """The refined draft on top, the answer it came from still below it (the modal is one page)."""
+        below = [b for raw in self.current if (b := Block.parse(raw)) is not None]
+        self._update([*blocks, DividerBlock(), *below])
 
     def tell(self, text: str) -> None:
         blocks = [b for raw in self.current if (b := Block.parse(raw)) is not None]
