@@ -97,6 +97,8 @@ class NameIndex:
         self.customers = customers
         self.by_email = {fold(c.email): c.id for c in customers.values() if c.email}
         self.by_token: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.company_shape: dict[str, tuple[int, str]] = {}  # customer id -> (company words, leading word)
+        self.role_size: dict[str, int] = {}
         for c in customers.values():
             parts = words(c.name)
             self._add(parts[0], c.id, "first")
@@ -105,15 +107,17 @@ class NameIndex:
                 if "'" in part or "’" in part:  # O'Connor is also written "OConnor" or "O Connor"
                     self._add(re.sub("['’]", "", part), c.id, "last")
                     self._add(re.split("['’]", part)[-1], c.id, "last")
-            for part in words(c.role or ""):
-                if part not in COMPANY_STOPWORDS:
-                    self._add(part, c.id, "role")
+            role = {part for part in words(c.role or "") if part not in COMPANY_STOPWORDS}
+            for part in role:
+                self._add(part, c.id, "role")
+            self.role_size[c.id] = len(role)
             if c.preferred_name and words(c.preferred_name) != parts[:1]:
                 for part in words(c.preferred_name):
                     self._add(part, c.id, "preferred")
-            for part in words(c.company or ""):
-                if part not in COMPANY_STOPWORDS:
-                    self._add(part, c.id, "company")
+            company = [part for part in words(c.company or "") if part not in COMPANY_STOPWORDS]
+            for part in company:
+                self._add(part, c.id, "company")
+            self.company_shape[c.id] = (len(set(company)), company[0] if company else "")
         self.vocab = list(self.by_token)
 
     def _add(self, token: str, cid: str, kind: str) -> None:
@@ -143,6 +147,8 @@ class NameIndex:
                     used[cid].setdefault(token, position)
         found: dict[str, Lexical] = {}
         for cid, hits in seen.items():
+            if self._only_partial_company(cid, hits):
+                continue  # "espresso" names hundreds of "... Espresso Bar"s: none of them alone
             score, kind = self._score(cid, hits)
             if score > 0:
                 tokens = used[cid]
@@ -175,7 +181,6 @@ class NameIndex:
         return False
 
     def _score(self, cid: str, hits: dict[str, float]) -> tuple[float, MatchKind]:
-        c = self.customers[cid]
         by_kind: dict[str, list[float]] = defaultdict(list)
         for key, sim in hits.items():
             by_kind[key.split(":", 1)[0]].append(sim)
@@ -189,21 +194,29 @@ class NameIndex:
             options.append((WEIGHTS["last_name"] * max(last), "last_name"))
         if by_kind.get("preferred"):
             options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
-        role_tokens = {w for w in words(c.role or "") if w not in COMPANY_STOPWORDS}
-        if role_tokens and len(by_kind.get("role", [])) >= len(role_tokens):
-            options.append((WEIGHTS["role"] * min(by_kind["role"]), "role"))
-        company_tokens = [w for w in words(c.company or "") if w not in COMPANY_STOPWORDS]
-        company_hits = by_kind.get("company", [])
-        if company_tokens and len(company_hits) >= len(set(company_tokens)):
-            options.append((WEIGHTS["company"] * min(company_hits), "company"))
-        elif company_hits and self._distinctive(company_tokens[0], cid) and f"company:{company_tokens[0]}" in hits:
-            # "Greenway" for Greenway Couriers: the leading word of a company name, when it is nobody else's
-            options.append((PARTIAL_COMPANY * hits[f"company:{company_tokens[0]}"], "company"))
+        roles = by_kind.get("role")
+        if roles and len(roles) >= self.role_size[cid]:
+            options.append((WEIGHTS["role"] * min(roles), "role"))
+        company_hits = by_kind.get("company")
+        if company_hits:
+            needed, lead = self.company_shape[cid]
+            if len(company_hits) >= needed:
+                options.append((WEIGHTS["company"] * min(company_hits), "company"))
+            elif f"company:{lead}" in hits and self._distinctive(lead, cid):
+                # "Greenway" for Greenway Couriers: the leading word of a company name, when it is nobody else's
+                options.append((PARTIAL_COMPANY * hits[f"company:{lead}"], "company"))
         if not options:
             return 0.0, "name"
         best = max(options)
         groups = {"person" if kind in PERSON_KINDS else kind for _, kind in options}
         return best[0] + EXTRA_EVIDENCE * (len(groups) - 1), best[1]
+
+    def _only_partial_company(self, cid: str, hits: dict[str, float]) -> bool:
+        """Cheap test before scoring: the hits are some words of their company, and not enough to count."""
+        if any(not key.startswith("company:") for key in hits):
+            return False
+        needed, lead = self.company_shape[cid]
+        return len(hits) < needed and f"company:{lead}" not in hits
 
     def _distinctive(self, token: str, cid: str) -> bool:
         return len(token) >= 4 and token not in COMMON_WORDS and self.by_token.get(token) == {(cid, "company")}
