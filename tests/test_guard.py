@@ -312,3 +312,19 @@ def test_an_avoided_topic_needs_all_its_words_unless_the_sentence_sells(
     facts = [*FACTS, "The price is £22.00 for 1 kg.", "There is a discount on grinders."]
     _, violations = check(draft(f"Hi Ava, {sentence}"), GuardContext(customer, facts))
     assert ("avoided_topic" in {v.code for v in violations}) is flagged
+
+
+def test_everyday_phrases_with_a_customers_name_in_them_stay() -> None:
+    eve = Customer(id="c-eve", name="Eve Morgan", segment="b2c")
+    miles = Customer(id="c-miles", name="Miles Dean", segment="b2c")
+    facts = [*FACTS, "We deliver before Christmas Eve."]
+    text = "Hi Ava, we deliver before Christmas Eve. Miles of bubble wrap keep it safe."
+    fixed, violations = check(draft(text), GuardContext(AVA, facts, others=[eve, miles]))
+    assert violations == [] and fixed is not None and fixed.text == text
+
+
+def test_an_avoided_topic_is_caught_in_the_singular_too() -> None:
+    customer = AVA.model_copy(update={"avoid": ["late fees"]})
+    facts = [*FACTS, "There is a late fee of £25 after 30 days."]
+    _, violations = check(draft("Hi Ava, there is a late fee of £25 after 30 days."), GuardContext(customer, facts))
+    assert [v.code for v in violations] == ["avoided_topic"]

@@ -88,6 +88,28 @@ contact: {channels: [email], frequency: monthly, last_contacted: 2026-11-01}
 ## History
 - 2026-11-01 email out (Ines): Sent the course list.
 """,
+    "frank.md": """
+---
+id: cus-frank
+name: Frank Osei
+segment: b2c
+contact: {channels: [email], frequency: monthly, last_contacted: 2026-11-01}
+---
+## History
+- 2026-11-01 email out (Marco): Booked his service.
+""",
+    "grace.md": """
+---
+id: cus-grace
+name: Grace Park
+email: grace@example.kr
+segment: b2c
+contact: {channels: [email], frequency: monthly, last_contacted: 2026-11-01}
+avoid: [late fees]
+---
+## History
+- 2026-11-01 email out (Marco): Sent the rental terms.
+""",
     "henrik.md": """
 ---
 id: cus-henrik
@@ -328,3 +350,36 @@ def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     (root / "customers" / "bom.md").write_bytes("\ufeff---\nid: cus-b\nname: Bo Mark\nsegment: b2c\n---\n".encode())
     done = rapport("check", "--knowledge", str(root))
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Ring Pepe and thank him for the review", "cus-jose"),  # a verb before a first name
+        ("Apparently Pepe asked about child seats", "cus-jose"),
+        ("Happy Birthday Zoë! draft a note", "cus-zoe"),
+        ("Tell Pepe Child seats are free now", "cus-jose"),  # a word of our own playbook after the name
+        ("Zoë (VIP) wants another service", "cus-zoe"),
+        ("Grace Park asked for frank advice on e-bikes", "cus-grace"),  # frank is a word here, not Frank
+        ("the customer whose rear brake squeals since the service", "cus-zoe"),
+    ],
+)
+def test_names_beside_verbs_products_and_everyday_words_still_find_the_customer(
+    services: Services, question: str, expected: str
+) -> None:
+    answer = services.assistant.ask(question)
+    assert who(answer) == expected, (question, answer.warnings, answer.candidates)
+
+
+def test_a_stranger_with_a_first_name_that_is_also_a_word_finds_nobody(services: Services) -> None:
+    answer = services.assistant.ask("Grace Kelly asked about the grace period")
+    assert who(answer) is None and codes(answer) == {"customer_not_found"}
+
+
+def test_a_customer_who_says_something_is_answered_and_a_channel_verb_opening_the_question_counts(
+    services: Services,
+) -> None:
+    said = services.assistant.ask("Zoë says the brake still squeals, what should I send?")
+    assert said.intent == "reply" and said.drafts
+    texted = services.assistant.ask("Text Zoë about the brake squeal she asked about")
+    assert {d.channel for d in texted.drafts} == {"sms"}

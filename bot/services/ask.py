@@ -22,7 +22,7 @@ from bot.services.intent import Intent, Request, classify
 from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.lookup import Match
 from bot.services.retrieval import gather, latest_inbound_entry
-from bot.services.text import fold
+from bot.services.text import capitalised_words, fold
 
 log = logging.getLogger(__name__)
 CPU_SLOTS = 1
@@ -68,11 +68,13 @@ def _separately_named(question: str, matches: list[Match]) -> list[Match]:
     top = matches[0]
     if top.matched == "description" or not top.named_by:
         return []
+    capitals = capitalised_words(question)  # "frank feedback" names nobody; "Frank" might
     named = [top] + [
         m
         for m in matches[1:]
         if m.matched not in ("description", "id", "email")
         and m.named_by
+        and m.named_by <= capitals
         and not (m.named_by & top.named_by)
         and m.score >= STRONG_NAME
     ]

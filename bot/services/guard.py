@@ -350,7 +350,7 @@ class GuardContext:
         self._own = fold(profile)
         private = c.private_text
         self._private_words = {
-            w for w in key_stems(private) if w not in self._fact_stems and len(w) >= 4 and not w.isdigit()
+            w for w in key_stems(private) if w not in self._fact_stems and len(w) >= 3 and not w.isdigit()
         }
         pw = words(private)
         self._private_shingles = {
@@ -376,6 +376,8 @@ WORDLIKE_NAMES = frozenset(
         *("daisy", "ivy", "holly", "amber", "ruby", "pearl", "crystal", "hazel", "iris", "lily", "violet", "sky"),
         *("river", "brook", "heather", "rose", "robin", "autumn", "summer", "sunny", "misty", "bonnie", "ace"),
         *("hope", "will", "may", "june", "april", "august", "grace", "joy", "faith", "mark", "bill", "rob"),
+        *("eve", "miles", "dean", "penny", "grant", "major", "price", "carol", "noel", "don", "lance", "dale"),
+        *("glen", "cliff", "wade", "reed", "rowan", "sterling", "drew", "gray", "grey", "ivory", "star", "river"),
     }
 )
 

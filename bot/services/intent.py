@@ -22,6 +22,7 @@ REPLY_CUES = re.compile(
     r"|(asked|asks|asking|wants to know|wondering|wonders|wrote|writes|emailed|messaged|complained|complains)"
     r" (how|what|when|where|why|whether|if|about|for|us|me|to)"
     r"|what (do|should|shall|can) (i|we) write back"
+    r"|\b(says|wants|needs|would like|is after|is looking for|posted|sent us) "
     r"|how (do|should|shall|can) (i|we) (respond|reply|answer))\b"
 )
 OUTREACH_CUES = re.compile(
@@ -31,6 +32,8 @@ OUTREACH_CUES = re.compile(
     r"|(haven'?t|hasn'?t|has not|have not) heard|(email|text|send|offer|pitch) (her|him|them) our"
     r"|(our|the) (new|latest|upcoming)|sale|promo(tion)?s?|black friday|launch\w*|special offer)\b"
 )
+# "Text Will about the glass": a channel verb opening the question names the channel too.
+LEADING_VERB_CHANNEL = re.compile(r"\s*(text|sms|call|phone|ring|e-?mail|slack|post) (?=\w)")
 # "Can I text Tom about…": a channel verb right after "can/should I" names the channel, whoever follows.
 VERB_CHANNEL = re.compile(
     r"\b(?:can|could|should|shall|may|do|would) (?:i|we|you) (text|sms|call|phone|ring|e-?mail|slack|post)\b"
@@ -74,7 +77,7 @@ class Request:
 def classify(question: str, customer: Customer | None, intent: Intent | None = None) -> Request:
     """`intent` is set when the caller knows (answering a given customer message is always a reply)."""
     text = fold(question)
-    verb = VERB_CHANNEL.search(text)
+    verb = VERB_CHANNEL.search(text) or LEADING_VERB_CHANNEL.match(text)
     channel = VERB_TO_CHANNEL[verb.group(1)] if verb else None
     foreign = FOREIGN_CHANNEL_RE.search(text)
     if foreign:

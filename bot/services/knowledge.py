@@ -22,6 +22,7 @@ from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
 from bot.services.guard import Identities
 from bot.services.lookup import CustomerFinder
+from bot.services.text import words
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,17 @@ class Knowledge:
 
     def reload(self) -> Snapshot:
         kb = folder.load(self.root)
-        snap = Snapshot(kb=kb, finder=CustomerFinder(kb.customers, self.index.store()))
+        vocabulary = frozenset(
+            words(
+                " ".join(
+                    [
+                        *(f"{i.title} {' '.join(i.topics)} {i.summary}" for i in kb.content),
+                        *(f"{d.title} {d.body}" for d in kb.playbook),
+                    ]
+                )
+            )
+        )
+        snap = Snapshot(kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary))
         with self._lock:
             self._snapshot = snap
         return snap

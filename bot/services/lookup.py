@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
-from bot.services.text import COMMON_WORDS, EMAIL_RE, NAME_WORD_RE, capitalised_words, fold, words
+from bot.services.text import COMMON_WORDS, EMAIL_RE, NAME_WORD_RE, capitalised_words, fold, stem, stems, words
 
 MatchKind = Literal[
     "id", "email", "name", "preferred_name", "first_name", "last_name", "company", "role", "description"
@@ -48,9 +48,12 @@ NOT_SURNAMES = frozenset(
         *("september", "october", "november", "december"),
         *("hi", "hello", "thanks", "thank", "dear", "re", "fwd"),
         *("christmas", "easter", "diwali", "eid", "hanukkah", "thanksgiving", "black", "cyber", "new", "our", "the"),
+        *("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "vip", "fyi", "urgent", "ok", "okay", "yes"),
+        *("no", "sorry", "hey", "cheers", "regards", "best", "happy", "birthday", "congratulations", "congrats"),
     }
 )
 MIN_DESCRIPTION_SCORE = 0.35
+PROFILE_WORD_BONUS = 0.03  # per question word in their company, role, tags or interests ("the bakery in Bristol")
 FILTERED_QUERY_LIMIT = 8
 COMPANY_STOPWORDS = frozenset({"ltd", "limited", "co", "inc", "llc", "plc", "the", "and", "of", "gmbh", "&"})
 
@@ -155,21 +158,34 @@ class NameIndex:
                 found[cid] = Lexical(score, kind, frozenset(tokens), min(tokens.values()))
         return found
 
-    def strangers(self, text: str) -> set[str]:
-        """Name words written next to a name nobody here has: 'Priya Patel' is not our Priya Raghunathan,
-        'Mary Smith' not our Zoë Kowalczyk-Smith."""
-        found: set[str] = set()
+    def strangers(self, text: str, vocabulary: frozenset[str] = frozenset()) -> dict[str, str]:
+        """Our name words written next to a name nobody here has, with that name: 'Priya Patel' is not
+        our Priya Raghunathan, 'Mary Smith' not our Zoë Kowalczyk-Smith. A word the knowledge folder
+        uses ("Peggy Yirgacheffe is back") or a verb or title ("Ring Peggy", "Mrs Hughes") is no name."""
+        found: dict[str, str] = {}
         tokens = [w for w in NAME_WORD_RE.findall(EMAIL_RE.sub(" ", text))]
         for first, second in itertools.pairwise(tokens):
             if not (first[0].isupper() and second[0].isupper()):
                 continue
             a, b = words(first), words(second)
-            if len(a) != 1 or len(b) != 1 or {a[0], b[0]} & NOT_NAMES:
+            if len(a) != 1 or len(b) != 1:
                 continue
-            known_a, known_b = bool(self.token_hits(a[0])), bool(self.token_hits(b[0]))
-            if known_a != known_b:
-                found.add(a[0] if known_a else b[0])
+            kinds_a, kinds_b = self._kinds(a[0]), self._kinds(b[0])
+            # The unknown side must look like a name: not an everyday word, a title, a product we sell.
+            if kinds_a & {"first", "preferred"} and not kinds_b and b[0] not in NOT_NAMES and b[0] not in vocabulary:
+                found[a[0]] = b[0]  # "Priya Patel", "Grace Kelly"
+            elif (
+                kinds_b == {"last"}
+                and not kinds_a
+                and a[0] not in NOT_NAMES
+                and a[0] not in vocabulary
+                and not first[1:].isupper()
+            ):
+                found[b[0]] = a[0]  # "Mary Smith" (only for a word that is nobody's first name)
         return found
+
+    def _kinds(self, token: str) -> set[str]:
+        return {kind for word, _ in self.token_hits(token) for _, kind in self.by_token[word]}
 
     def unknown_addressee(self, text: str) -> bool:
         """'Hana emailed about…', 'reply to Oyelaran': a name we do not know is who the question is about."""
@@ -223,10 +239,27 @@ class NameIndex:
 
 
 class CustomerFinder:
-    def __init__(self, customers: dict[str, Customer], store: VectorStore | None) -> None:
+    def __init__(
+        self, customers: dict[str, Customer], store: VectorStore | None, vocabulary: frozenset[str] = frozenset()
+    ) -> None:
         self.customers = customers
         self.names = NameIndex(customers)
         self.store = store
+        self.vocabulary = vocabulary  # words of the content library and playbook: product names, places
+
+    def _profile_stems(self, cid: str) -> frozenset[str]:
+        c = self.customers[cid]
+        return stems(" ".join(filter(None, [c.company, c.role, *c.tags, *c.interests])))
+
+    def _same_person(self, cid: str, other: str) -> bool:
+        """Whether the word next to their first name is still theirs: 'Fatima Alsayed' for Fatima
+        Al-Sayed, or a word from their own file ('Peggy Yirgacheffe is back', from her history)."""
+        c = self.customers[cid]
+        joined = "".join(words(c.name)[1:])
+        local = fold((c.email or "").split("@")[0])
+        if other in (joined, local) or (joined and other in local) or other in words(local):
+            return True
+        return stem(other) in stems(" ".join([c.notes_text, *(e.text for e in c.history), *c.interests]))
 
     def exact(self, text: str) -> Match | None:
         stripped = text.strip()
@@ -276,11 +309,15 @@ class CustomerFinder:
         # An address that is nobody's here names a stranger: never guess someone by meaning instead.
         unknown_email = any(fold(e) not in self.names.by_email for e in EMAIL_RE.findall(text))
         lexical = self.names.lexical(text)
-        strangers = self.names.strangers(text)
+        strangers = self.names.strangers(text, self.vocabulary)
         lexical = {
             cid: lx
             for cid, lx in lexical.items()
-            if not (lx.kind in ("first_name", "preferred_name", "last_name") and lx.tokens <= strangers)
+            if not (
+                lx.kind in ("first_name", "preferred_name", "last_name")
+                and lx.tokens <= set(strangers)
+                and not any(self._same_person(cid, strangers[t]) for t in lx.tokens)
+            )
         }
         stranger = unknown_email or bool(strangers) or self.names.unknown_addressee(text)
         if lexical and len(lexical) <= FILTERED_QUERY_LIMIT:
@@ -305,13 +342,15 @@ class CustomerFinder:
                     )
                 )
         elif semantic and not self._names_a_stranger(text, max(sem_score.values(), default=0.0)):
+            asked = {stem(w) for w in words(text) if w not in COMMON_WORDS}
             for cid, score in sem_score.items():
                 if score >= MIN_DESCRIPTION_SCORE:
+                    score += PROFILE_WORD_BONUS * len(asked & self._profile_stems(cid))
                     matches.append(Match(self.customers[cid], score, "description", semantic[cid]))
         matches.sort(key=lambda m: (-m.score, m.customer.id))
         matches = matches[:limit]
         for m in matches:
-            m.score = round(m.score, 3)
+            m.score = round(min(m.score, 1.0), 3)
         if len(matches) > 1 and matches[0].score - matches[1].score <= TIE_MARGIN:
             for m in matches:
                 m.tie = matches[0].score - m.score <= TIE_MARGIN

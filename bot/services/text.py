@@ -281,6 +281,8 @@ def stem(word: str) -> str:
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
         if suffix == "es" and not word[:-2].endswith(("x", "ch", "sh", "ss", "z")):
             continue  # "prices" is "price" + s, "boxes" is "box" + es
+        if suffix == "s" and word.endswith("s") and len(word) >= 4 and not word.endswith(("ss", "us", "is")):
+            return word[:-1]  # "fees" is "fee"; "boss", "status", "this" stay
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
