@@ -34,7 +34,7 @@ name: José Álvarez
 preferred_name: Pepe
 email: pepe@example.es
 segment: b2c
-contact: {channels: [email], frequency: quarterly}
+contact: {channels: [email, phone], frequency: quarterly}
 ---
 ## History
 - 2026-08-01 email out (Marco): Sent the rental price list.
@@ -383,3 +383,28 @@ def test_a_customer_who_says_something_is_answered_and_a_channel_verb_opening_th
     assert said.intent == "reply" and said.drafts
     texted = services.assistant.ask("Text Zoë about the brake squeal she asked about")
     assert {d.channel for d in texted.drafts} == {"sms"}
+
+
+@pytest.mark.parametrize(
+    ("question", "context"),
+    [
+        ("Zoë asked on slack if the squeal is covered, what do i say", ""),
+        ("Hi team, could you confirm whether the brake squeal is covered? Thanks, Zoë", ""),
+        ("zoë's rear brake came out spongy again, what do i tell her", ""),
+        ("what should i say", "Zoë Müller: the rear brake still squeals since the service, is it covered?"),
+    ],
+)
+def test_a_customers_message_in_any_wording_is_answered_as_a_reply(
+    services: Services, question: str, context: str
+) -> None:
+    answer = services.assistant.ask(question, context=context)
+    assert who(answer) == "cus-zoe" and answer.intent == "reply" and answer.drafts
+    assert "contact_too_soon" not in codes(answer)
+
+
+def test_text_back_asks_for_sms_and_a_phone_draft_is_talking_points_not_a_letter(services: Services) -> None:
+    texted = services.assistant.ask("zoë asked if the squeal is covered, can you draft a text back?")
+    assert {d.channel for d in texted.drafts} == {"sms"}
+    called = services.assistant.ask("Pepe asked about rentals, what do I say on a phone call?", customer_id="cus-jose")
+    assert called.drafts and {d.channel for d in called.drafts} == {"phone"}
+    assert all("\n" not in d.text and not d.text.endswith("wishes") for d in called.drafts)

@@ -155,7 +155,7 @@ class Assistant:
             customer = self.identify(question, customer_id, context, answer)
             if customer is None:
                 return answer
-            plan = self.plan(customer, question, answer, intent)
+            plan = self.plan(customer, question, answer, intent, in_thread=bool(context.strip()))
             may_draft = self._may_draft(customer, plan, answer)
         drafts = self._drafts(plan, answer) if may_draft else []
         with self._cpu:
@@ -181,10 +181,12 @@ class Assistant:
             answer.guard.violations += report.violations
         return answer
 
-    def plan(self, customer: Customer, question: str, answer: Answer, intent: Intent | None = None) -> DraftPlan:
+    def plan(
+        self, customer: Customer, question: str, answer: Answer, intent: Intent | None = None, in_thread: bool = False
+    ) -> DraftPlan:
         snap = self.knowledge.snapshot()
         today = self.knowledge.today()
-        request = classify(question, customer, intent)
+        request = classify(question, customer, intent, in_thread)
         answer.customer = customer_ref(customer)
         answer.intent = request.intent
         answer.warnings += consent_warnings(customer, today, proactive=request.intent == "outreach")

@@ -24,6 +24,7 @@ PLEASANTRIES = {
     "No need to reply if all is well.",
 }
 SHORT_CHANNELS = {"sms", "slack"}
+UNSIGNED_CHANNELS = SHORT_CHANNELS | {"phone"}  # said or texted: no letter layout (phone: talking points)
 
 
 @dataclass
@@ -160,7 +161,7 @@ def best_sentences(passage: Passage, question: str, limit: int, segment: str = "
 
 
 def greeting(customer: Customer, channel: Channel) -> str:
-    return f"Hi {customer.display_name}," if channel not in SHORT_CHANNELS else f"Hi {customer.display_name}"
+    return f"Hi {customer.display_name}," if channel not in UNSIGNED_CHANNELS else f"Hi {customer.display_name}"
 
 
 def sign_off(customer: Customer) -> str:
@@ -247,7 +248,7 @@ def compose(plan: DraftPlan) -> list[Draft]:
 
 
 def _layout(customer: Customer, channel: Channel, body: list[str], short: bool) -> str:
-    if channel in SHORT_CHANNELS or short:
+    if channel in UNSIGNED_CHANNELS or short:
         return f"{greeting(customer, channel)}, {' '.join(body)}".replace(",,", ",")
     return f"{greeting(customer, channel)}\n\n{' '.join(body)}\n\n{sign_off(customer)}"
 

@@ -23,6 +23,9 @@ REPLY_CUES = re.compile(
     r" (how|what|when|where|why|whether|if|about|for|us|me|to)"
     r"|what (do|should|shall|can) (i|we) write back"
     r"|\b(says|wants|needs|would like|is after|is looking for|posted|sent us) "
+    r"|asked (on|by|via|over|in) \w+ (if|whether|about|for|how|what|when|why)"
+    r"|(could|can|would) you (please )?(confirm|tell|let|send|check|advise)|hi team|hello team|wrote:"
+    r"|what (do|should|shall) (i|we) (tell|say to) (her|him|them)\b"
     r"|how (do|should|shall|can) (i|we) (respond|reply|answer))\b"
 )
 OUTREACH_CUES = re.compile(
@@ -50,7 +53,10 @@ VERB_TO_CHANNEL: dict[str, Channel] = {
     "post": "mail",
 }
 CHANNEL_CUES: list[tuple[Channel, re.Pattern[str]]] = [
-    ("sms", re.compile(r"\b(text (her|him|them|message)|sms|by text|via text|send (a|her|him|them) text)\b")),
+    (
+        "sms",
+        re.compile(r"\b(text (her|him|them|message|back)|sms|by text|via text|send (a|her|him|them) text)\b"),
+    ),
     (
         "phone",
         re.compile(r"\b(call (her|him|them)|phone (her|him|them)|ring (her|him|them)|by phone|phone call|a call)\b"),
@@ -74,8 +80,18 @@ class Request:
     foreign: str | None = None  # a channel outside DESIGN.md's list ("whatsapp")
 
 
-def classify(question: str, customer: Customer | None, intent: Intent | None = None) -> Request:
-    """`intent` is set when the caller knows (answering a given customer message is always a reply)."""
+# A problem described in the question is something they told us: answering it is a reply.
+PROBLEM_RE = re.compile(
+    r"\b(bitter|sour|stale|broken|damaged|late|missing|wrong|faulty|leak\w*|came out|arrived (late|damaged|broken)"
+    r"|not working|stopped working|complain\w*|refund)\b"
+)
+
+
+def classify(
+    question: str, customer: Customer | None, intent: Intent | None = None, in_thread: bool = False
+) -> Request:
+    """`intent` is set when the caller knows (answering a given customer message is always a reply).
+    `in_thread`: the question came with a thread (the customer's message is usually in it)."""
     text = fold(question)
     verb = VERB_CHANNEL.search(text) or LEADING_VERB_CHANNEL.match(text)
     channel = VERB_TO_CHANNEL[verb.group(1)] if verb else None
@@ -87,6 +103,8 @@ def classify(question: str, customer: Customer | None, intent: Intent | None = N
     other = foreign.group(1).replace(" ", "") if foreign else None
     if intent is None:
         intent = "reply" if REPLY_CUES.search(text) else "outreach" if OUTREACH_CUES.search(text) else None
+    if intent is None and (in_thread or PROBLEM_RE.search(text)):
+        intent = "reply"
     return Request(intent or _default_intent(customer), channel, other)
 
 
