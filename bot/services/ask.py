@@ -132,13 +132,17 @@ class Assistant:
                 )
             )
             return None
-        tied = [m for m in matches if m.tie] or _separately_named(question, matches)
+        ties = [m for m in matches if m.tie]
+        tied = ties or _separately_named(question, matches)
         if len(tied) > 1:
             answer.candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
             names = ", ".join(f"{m.customer.name} ({m.customer.id})" for m in tied)
-            answer.warnings.append(
-                Warning(code="ambiguous_customer", message=f"Several customers match equally well: {names}.")
+            message = (
+                f"Several customers match equally well: {names}."
+                if ties
+                else f"The question names several customers: {names}. Ask about one at a time."
             )
+            answer.warnings.append(Warning(code="ambiguous_customer", message=message))
             return None
         if len(tied) == 1:
             return tied[0].customer
