@@ -235,7 +235,9 @@ def test_two_customers_named_with_no_addressee_is_ambiguous(services: Services) 
     answer = services.assistant.ask("José Álvarez and Zoë Müller both asked about brakes")
     assert who(answer) is None and "ambiguous_customer" in codes(answer)
     assert {c.id for c in answer.candidates} == {"cus-jose", "cus-zoe"}
-    assert "names several customers" in answer.warnings[0].message
+    unequal = services.assistant.ask("José Álvarez and Zoë both asked about brakes")  # full name beats first name
+    assert who(unequal) is None and {c.id for c in unequal.candidates} == {"cus-jose", "cus-zoe"}
+    assert "names several customers" in unequal.warnings[0].message
 
 
 # -- consent -----------------------------------------------------------------------------
