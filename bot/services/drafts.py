@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.models import Channel, Customer
 from bot.services.answer import ContentIdea, Draft
-from bot.services.guard import body_sentences
+from bot.services.guard import NUMBER_WORDS, body_sentences, claim_atoms
 from bot.services.retrieval import Facts, Passage, content_stems, latest_inbound, overlap, topic_of
 from bot.services.text import INTERNAL_ASIDES, SENTENCE_RE, fold
 
@@ -50,7 +50,6 @@ RESPONSE_TIME_RE = re.compile(
     r" ?(?:working |business )?(hours?|days?)\b",
     re.I,
 )
-SMALL_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def response_time(playbook: list[tuple[str, str]]) -> tuple[int, str] | None:
@@ -58,7 +57,8 @@ def response_time(playbook: list[tuple[str, str]]) -> tuple[int, str] | None:
     for path, body in playbook:
         m = RESPONSE_TIME_RE.search(body)
         if m:
-            n = int(SMALL_NUMBERS.get(m.group(1).lower(), m.group(1) if m.group(1).isdigit() else 2))
+            amount = m.group(1).lower()
+            n = NUMBER_WORDS[amount] if amount in NUMBER_WORDS else int(amount)
             days = max(1, -(-n // 24)) if m.group(2).lower().startswith("hour") else max(1, n)
             return days, path
     return None
@@ -118,7 +118,6 @@ BUSINESS_TITLE_RE = re.compile(r"\b(business|wholesale|trade|b2b|corporate|enter
 # Words that say what kind of fact is wanted, not what it is about: "how much does X cost" is about X.
 FACT_KIND_WORDS = frozenset({"cost", "costs", "price", "prices", "priced", "much", "charge", "charges", "many"})
 PRICE_QUESTION_RE = re.compile(r"\b(how much|cost|costs|price|prices|charge|fee|rate)\b")
-MONEY_RE = re.compile(r"[£$€]\s?\d|\d\s?(?:gbp|usd|eur|pounds|dollars|euros)\b", re.I)
 PRICE_BONUS = 0.5  # "how much…": of the sentences on the subject, the ones with an amount
 CLOSE_PASSAGE = 0.55  # a passage this close to the question may lend its best sentence without a shared word
 
@@ -131,6 +130,11 @@ def subject_overlap(sentence: str, question: str) -> int:
     return overlap(sentence, subject(question))
 
 
+def _has_amount(sentence: str) -> bool:
+    """An amount of money, read as the guard reads it (£30, 30 pounds, 5 quid, 30p)."""
+    return any(atom.startswith("money:") for atom in claim_atoms(sentence))
+
+
 def _rank(sentences: list[str], question: str) -> list[tuple[float, str]]:
     """Sentences by the question words they share, each word weighted by how few sentences have it:
     in a rentals passage every sentence says "rental", only one says "week"."""
@@ -139,7 +143,7 @@ def _rank(sentences: list[str], question: str) -> list[tuple[float, str]]:
     spread = {w: sum(w in found for found in shared) for w in wanted}
     asks_price = PRICE_QUESTION_RE.search(fold(question)) is not None
     scored = [
-        (sum(1 / spread[w] for w in found) + (PRICE_BONUS if found and asks_price and MONEY_RE.search(s) else 0), s)
+        (sum(1 / spread[w] for w in found) + (PRICE_BONUS if found and asks_price and _has_amount(s) else 0), s)
         for found, s in zip(shared, sentences, strict=True)
     ]
     return sorted(scored, key=lambda pair: -pair[0])

@@ -377,7 +377,7 @@ WORDLIKE_NAMES = frozenset(
         *("river", "brook", "heather", "rose", "robin", "autumn", "summer", "sunny", "misty", "bonnie", "ace"),
         *("hope", "will", "may", "june", "april", "august", "grace", "joy", "faith", "mark", "bill", "rob"),
         *("eve", "miles", "dean", "penny", "grant", "major", "price", "carol", "noel", "don", "lance", "dale"),
-        *("glen", "cliff", "wade", "reed", "rowan", "sterling", "drew", "gray", "grey", "ivory", "star", "river"),
+        *("glen", "cliff", "wade", "reed", "rowan", "sterling", "drew", "gray", "grey", "ivory", "star"),
     }
 )
 
@@ -391,17 +391,17 @@ class Identities:
         self.phrases: dict[str, list[tuple[str, str]]] = {}
         self.emails: dict[str, list[tuple[str, str]]] = {}
         self.phones: dict[str, list[tuple[str, str]]] = {}
-        self.first_names: dict[str, list[tuple[str, str]]] = {}  # first and preferred names, alone
+        self.one_word: dict[str, list[tuple[str, str]]] = {}  # first names, preferred names, company leads
         self.longest = 1
         for c in customers:
             for given in {c.name.split()[0], c.display_name}:
                 key = " ".join(words(given))
                 if key and " " not in key and key not in COMMON_WORDS and key not in WORDLIKE_NAMES and len(key) > 2:
-                    self.first_names.setdefault(key, []).append((c.id, given))
+                    self.one_word.setdefault(key, []).append((c.id, given))
             # "Grindhouse had the same problem": a company's distinctive leading word names it too.
             lead = words(c.company or "")[:1]
             if lead and len(lead[0]) >= 5 and lead[0] not in COMMON_WORDS and lead[0] not in WORDLIKE_NAMES:
-                self.first_names.setdefault(lead[0], []).append((c.id, c.company or lead[0]))
+                self.one_word.setdefault(lead[0], []).append((c.id, c.company or lead[0]))
             names = {c.name}
             if len(c.name.split()) > 1:
                 names.add(f"{c.display_name} {c.name.split()[-1]}")
@@ -422,8 +422,8 @@ class Identities:
         found: list[tuple[str, str]] = []
         own_words = set(words(own))
         for token in capitalised_words(text):
-            if token in self.first_names and token not in own_words and stem(token) not in known:
-                found += self.first_names[token]
+            if token in self.one_word and token not in own_words and stem(token) not in known:
+                found += self.one_word[token]
         tokens = words(text)
         for n in range(1, self.longest + 1):
             for i in range(len(tokens) - n + 1):
@@ -521,16 +521,20 @@ class _Check:
             s.drop = True
             for code, why in reasons:
                 # A private note is never echoed, not even in the report that the thread sees.
-                removed = "" if code == "private_leak" else f' "{_clip(s.text)}"'
-                self.flag(code, f"{why}; removed{removed or ' the sentence'}")
+                removed = "the sentence" if code == "private_leak" else f'"{_clip(s.text)}"'
+                self.flag(code, f"{why}; removed {removed}")
 
     def reasons(self, text: str) -> list[tuple[GuardCode, str]]:
         folded = fold(text)
         reasons: list[tuple[GuardCode, str]] = []
 
-        backing = self.ctx._fact_claims | (self.ctx._promise_claims if PROMISE_RE.search(text) else set())
+        promised = PROMISE_RE.search(text) is not None
         said = claims(text)
-        unsupported = [w for atom, w in said.items() if atom not in backing]
+        unsupported = [
+            w
+            for atom, w in said.items()
+            if atom not in self.ctx._fact_claims and not (promised and atom in self.ctx._promise_claims)
+        ]
         if unsupported:
             listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unsupported))
             reasons.append(("unsupported_claim", f"{listed} is not backed by the playbook or their history"))

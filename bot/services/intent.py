@@ -36,11 +36,10 @@ OUTREACH_CUES = re.compile(
     r"|(our|the) (new|latest|upcoming)|sale|promo(tion)?s?|black friday|launch\w*|special offer)\b"
 )
 # "Text Will about the glass": a channel verb opening the question names the channel too.
-LEADING_VERB_CHANNEL = re.compile(r"\s*(text|sms|call|phone|ring|e-?mail|slack|post) (?=\w)")
+CHANNEL_VERBS = r"(text|sms|call|phone|ring|e-?mail|slack|post)"
+LEADING_VERB_CHANNEL = re.compile(rf"\s*{CHANNEL_VERBS} (?=\w)")
 # "Can I text Tom about…": a channel verb right after "can/should I" names the channel, whoever follows.
-VERB_CHANNEL = re.compile(
-    r"\b(?:can|could|should|shall|may|do|would) (?:i|we|you) (text|sms|call|phone|ring|e-?mail|slack|post)\b"
-)
+VERB_CHANNEL = re.compile(rf"\b(?:can|could|should|shall|may|do|would) (?:i|we|you) {CHANNEL_VERBS}\b")
 VERB_TO_CHANNEL: dict[str, Channel] = {
     "text": "sms",
     "sms": "sms",

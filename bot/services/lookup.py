@@ -85,12 +85,18 @@ def _max_edits(token: str) -> int:
 
 NOT_NAMES = COMMON_WORDS | NOT_SURNAMES
 PERSON_KINDS = frozenset({"name", "first_name", "last_name", "preferred_name"})
-_NAME = r"([A-ZÀ-ÖØ-Þ][\w'’-]+)"
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
 ADDRESSEE_RE = re.compile(
-    rf"\b(?:reply to|respond to|answer|write to|tell|send|email|text|call|message) (?P<a>{_NAME[1:-1]})\b"
-    rf"|(?:^|[.?!]\s+)(?P<b>{_NAME[1:-1]}) (?:emailed|asked|wrote|called|texted|rang|messaged|said|wants|needs"
+    rf"\b(?:reply to|respond to|answer|write to|tell|send|email|text|call|message) (?P<a>{_NAME})\b"
+    rf"|(?:^|[.?!]\s+)(?P<b>{_NAME}) (?:emailed|asked|wrote|called|texted|rang|messaged|said|wants|needs"
     r"|complained|replied|is asking|has asked)\b"
 )
+
+
+def capitalised_pairs(text: str) -> list[tuple[str, str]]:
+    """Neighbouring words that both start with a capital ("Priya Patel"), emails left out."""
+    tokens = NAME_WORD_RE.findall(EMAIL_RE.sub(" ", text))
+    return [(a, b) for a, b in itertools.pairwise(tokens) if a[0].isupper() and b[0].isupper()]
 
 
 class NameIndex:
@@ -163,10 +169,7 @@ class NameIndex:
         our Priya Raghunathan, 'Mary Smith' not our Zoë Kowalczyk-Smith. A word the knowledge folder
         uses ("Peggy Yirgacheffe is back") or a verb or title ("Ring Peggy", "Mrs Hughes") is no name."""
         found: dict[str, str] = {}
-        tokens = [w for w in NAME_WORD_RE.findall(EMAIL_RE.sub(" ", text))]
-        for first, second in itertools.pairwise(tokens):
-            if not (first[0].isupper() and second[0].isupper()):
-                continue
+        for first, second in capitalised_pairs(text):
             a, b = words(first), words(second)
             if len(a) != 1 or len(b) != 1:
                 continue
@@ -192,7 +195,7 @@ class NameIndex:
         for m in ADDRESSEE_RE.finditer(EMAIL_RE.sub(" ", text)):
             word = m.group("a") or m.group("b")
             folded = words(word)
-            if len(folded) == 1 and not ({folded[0]} & NOT_NAMES) and not self.token_hits(folded[0]):
+            if len(folded) == 1 and folded[0] not in NOT_NAMES and not self.token_hits(folded[0]):
                 return True
         return False
 
@@ -293,12 +296,8 @@ class CustomerFinder:
         """'Zebedee Quartermaine' matched no name: a weak description match must not stand in for them."""
         if best_description >= STRONG_DESCRIPTION_SCORE:
             return False
-        tokens = NAME_WORD_RE.findall(text)
-        for first, second in itertools.pairwise(tokens):
-            if not (first[0].isupper() and second[0].isupper()):
-                continue
-            pair = [fold(first), fold(second)]
-            if all(w not in COMMON_WORDS and w not in NOT_SURNAMES and w not in self.names.by_token for w in pair):
+        for first, second in capitalised_pairs(text):
+            if all(w not in NOT_NAMES and w not in self.names.by_token for w in (fold(first), fold(second))):
                 return True
         return False
 
@@ -319,10 +318,9 @@ class CustomerFinder:
                 and not any(self._same_person(cid, strangers[t]) for t in lx.tokens)
             )
         }
-        stranger = unknown_email or bool(strangers) or self.names.unknown_addressee(text)
         if lexical and len(lexical) <= FILTERED_QUERY_LIMIT:
             semantic = {cid: self.semantic_for(cid, text) for cid in lexical}
-        elif lexical or not stranger:
+        elif lexical or not (unknown_email or strangers or self.names.unknown_addressee(text)):
             semantic = self.semantic(text)
         else:
             semantic = {}

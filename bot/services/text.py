@@ -282,7 +282,7 @@ def stem(word: str) -> str:
         if suffix == "es" and not word[:-2].endswith(("x", "ch", "sh", "ss", "z")):
             continue  # "prices" is "price" + s, "boxes" is "box" + es
         if suffix == "s" and word.endswith("s") and len(word) >= 4 and not word.endswith(("ss", "us", "is")):
-            return word[:-1]  # "fees" is "fee"; "boss", "status", "this" stay
+            return word[:-1]  # "fees" is "fee"; "-ss", "-us", "-is" words take the rule below
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
