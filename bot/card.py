@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.core.answer import Answer
 from bot.knowledge.models import Customer
-from bot.services.answer import Answer
 
 
 def _wrap(text: str, indent: str = "    ") -> str:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.answer import Answer, Draft, Usage
+from bot.core.answer import Answer, Draft, Usage
+from bot.core.plan import DraftPlan
 from bot.services.ask import Assistant, DrafterResult, DrafterUnavailable
 from bot.services.container import Services
-from bot.services.drafts import DraftPlan
 from tests.test_cli import rapport
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from bot.core.answer import Draft
 from bot.knowledge.models import Contact, Customer, HistoryEntry, Section
-from bot.services.answer import Draft
 from bot.services.guard import GuardContext, check, claims, guard_drafts
 
 AVA = Customer(

@@ -21,17 +21,16 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from bot.core.answer import Answer, Draft
+from bot.core.plan import DraftPlan, Facts, Passage, Reading
 from bot.knowledge.models import Customer, Section
 from bot.llm import context
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.client import retry_after
 from bot.llm.drafter import LLMDrafter
-from bot.services.answer import Answer, Draft
 from bot.services.ask import Assistant
 from bot.services.container import Services, build_services, make_drafter
-from bot.services.drafts import DraftPlan
 from bot.services.knowledge import Knowledge
-from bot.services.retrieval import Facts, Passage
 from tests import fake_openai as F
 from tests.conftest import REPO, TODAY, make_settings
 
@@ -504,9 +503,9 @@ def test_context_is_bounded_redacted_and_keeps_their_latest_message() -> None:
     plan = DraftPlan(
         customer=customer,
         channel="email",
-        intent="reply",
+        reading=Reading(intent="reply"),
         question="Reply to ada@example.com",
-        facts=Facts(playbook=playbook, history=history),
+        facts=Facts(answer=playbook, history=history),
         ideas=[],
         today=TODAY,
     )

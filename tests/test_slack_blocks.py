@@ -10,8 +10,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
+from bot.core.answer import Answer, Cadence, Candidate, ContentIdea, CustomerRef, Draft, Warning
 from bot.knowledge.models import Customer, Section
-from bot.services.answer import Answer, Cadence, Candidate, ContentIdea, CustomerRef, Draft, Warning
 from bot.slack.blocks import answer_blocks, answer_text, chunk_blocks, esc, split_text
 from bot.slack.cards import customer_card, suggestion_modal
 from bot.slack.constants import MAX_BUTTON_VALUE

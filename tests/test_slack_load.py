@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+from bot.core.answer import Draft, Usage
+from bot.core.plan import DraftPlan
 from bot.index.embedding import MiniLMEmbedding
-from bot.services.answer import Draft, Usage
 from bot.services.ask import DrafterResult
-from bot.services.drafts import DraftPlan, compose, restyle
+from bot.services.drafts import compose, restyle
 from bot.slack.server import make_http_server
 from tests.fake_slack import Bot, load, running_bot, sample_index, signed_request
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.answer import Answer, Draft
+from bot.core.answer import Answer, Draft
 from bot.services.container import Services, build_services
 from tests.conftest import make_settings, write
 from tests.test_cli import rapport
@@ -297,7 +297,7 @@ def test_refining_a_holding_reply_keeps_its_promise(services: Services) -> None:
 def test_a_reply_whose_drafts_all_break_a_rule_still_gets_an_honest_one(services: Services) -> None:
     class Hostile:
         def draft(self, plan: object) -> object:
-            from bot.services.answer import Usage
+            from bot.core.answer import Usage
             from bot.services.ask import DrafterResult
 
             return DrafterResult(drafts=[Draft(text="Hi Zoë, Pepe had 50% off.", channel="email")], usage=Usage())

@@ -59,19 +59,25 @@ def content_records(item: ContentItem, split: Splitter) -> list[Record]:
 
 
 def playbook_records(doc: PlaybookDoc, split: Splitter) -> list[Record]:
+    """One record per paragraph; `## Staff only` paragraphs are marked, so they reach staff, never a draft."""
     records: list[Record] = []
-    start, buf = doc.body_line, list[str]()
-    lines = [*doc.body.splitlines(), ""]
-    for offset, line in enumerate(lines):
-        if line.strip():
-            if not buf:
-                start = doc.body_line + offset
-            buf.append(line.strip())
-        elif buf:
-            text = f"{doc.title}: {' '.join(buf)}"
-            meta: dict[str, str | int | float | bool] = {"path": doc.path, "kind": "playbook", "line": start}
-            records += _pieces(f"{doc.path}#L{start}", text, meta, split)
-            buf = []
+    for section in doc.sections:
+        start, buf = section.line, list[str]()
+        for offset, line in enumerate([*section.text.splitlines(), ""]):
+            if line.strip():
+                if not buf:
+                    start = section.line + offset
+                buf.append(line.strip())
+            elif buf:
+                meta: dict[str, str | int | float | bool] = {
+                    "path": doc.path,
+                    "kind": "playbook",
+                    "line": start,
+                    "staff_only": section.staff_only,
+                    "heading": section.heading or "",
+                }
+                records += _pieces(f"{doc.path}#L{start}", f"{doc.title}: {' '.join(buf)}", meta, split)
+                buf = []
     return records
 
 

@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from bot.config import Settings
 from bot.index.documents import records_for
 from bot.index.embedding import MiniLMEmbedding
-from bot.index.manifest import MANIFEST, FileEntry, Manifest, read_manifest, write_manifest
+from bot.index.manifest import MANIFEST, RECORDS_VERSION, FileEntry, Manifest, read_manifest, write_manifest
 from bot.index.store import COLLECTIONS, ChromaTarget, CollectionName, Record, VectorStore
 from bot.knowledge.folder import digest, iter_files, read_file
 from bot.knowledge.models import Customer, Problem
@@ -132,7 +132,7 @@ class Index:
 
     def _sync(self, full: bool, progress: Progress | None) -> SyncReport:
         manifest = read_manifest(self.dir)
-        if manifest is None or full:
+        if manifest is None or full or manifest.version != RECORDS_VERSION:
             manifest = self._fresh(manifest)
         store = self.store()
         report = SyncReport()

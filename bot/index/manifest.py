@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 from bot.knowledge.models import Problem
 
 MANIFEST = "manifest.json"
+# The shape of the records a file produces. A change here (new metadata, other chunks) rebuilds the index
+# on the next sync, since unchanged files would otherwise keep records of the old shape.
+RECORDS_VERSION = 2
 
 
 class FileEntry(BaseModel):
@@ -28,7 +31,7 @@ class FileEntry(BaseModel):
 
 
 class Manifest(BaseModel):
-    version: int = 1
+    version: int = RECORDS_VERSION
     generation: int = 0
     files: dict[str, FileEntry] = Field(default_factory=dict)
     synced_at: str | None = None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Channel = Literal["email", "phone", "sms", "slack", "mail"]
 HistoryChannel = Literal["email", "phone", "sms", "slack", "mail", "chat", "in-person"]
@@ -68,6 +69,42 @@ class Section(BaseModel):
     text: str
 
 
+FactValue = str | int | float | bool | dt.date
+FACT_KEY_RE = r"^[a-z][a-z0-9_]*$"
+
+
+def _fact_value(key: str, value: object) -> FactValue:
+    """A customer fact as stated: text, a number, a yes/no, or (for keys ending in _date) a date."""
+    if key.endswith("_date"):
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"facts.{key}: a key ending in _date needs a date YYYY-MM-DD (got {value!r})")
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError(f"facts.{key}: empty value")
+        return value.strip()
+    if isinstance(value, bool | int | float | dt.date):
+        return value
+    raise ValueError(f"facts.{key}: a fact is one value (text, number, date or a list of words), got {value!r}")
+
+
+def fact_text(key: str, value: FactValue) -> str:
+    """`renewal_date: 2027-03-14` as staff and drafts read it: 'renewal date: 2027-03-14'."""
+    shown = value.isoformat() if isinstance(value, dt.date) else ("yes" if value is True else "no")
+    if not isinstance(value, bool | dt.date):
+        shown = str(value)
+    return f"{key.replace('_', ' ')}: {shown}"
+
+
 class Customer(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -87,6 +124,8 @@ class Customer(BaseModel):
     interests: list[str] = Field(default_factory=list)
     avoid: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    # Facts about this customer staff may state (plan, seats, products owned, dates): they back claims.
+    facts: dict[str, FactValue] = Field(default_factory=dict)
 
     # Filled from the file, not the front matter.
     path: str = ""
@@ -107,6 +146,21 @@ class Customer(BaseModel):
         if isinstance(value, str):
             return [value]
         return value
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _facts(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("facts must be a mapping of 'key: value' lines")
+        out: dict[str, FactValue] = {}
+        for key, item in value.items():
+            name = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+            if not re.match(FACT_KEY_RE, name):
+                raise ValueError(f"facts: key {key!r} must be letters, digits and _")
+            out[name] = _fact_value(name, item)
+        return out
 
     @property
     def display_name(self) -> str:
@@ -151,15 +205,61 @@ class ContentItem(BaseModel):
         return value
 
 
+class Perk(BaseModel):
+    """Something special a playbook page says may be given: declared, never invented."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1)
+    for_: Literal["vip", "all"] = Field(default="vip", alias="for")
+    every_days: int | None = Field(default=None, ge=1)
+
+    @field_validator("for_", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class PlaybookSection(BaseModel):
+    """One `## Heading` section of a playbook page (the text before any heading has heading None)."""
+
+    line: int
+    heading: str | None = None
+    text: str
+    staff_only: bool = False  # `## Staff only`: shown to staff, never in a draft, never backs a claim
+
+
 class PlaybookDoc(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     title: str = Field(min_length=1)
     topics: list[str] = Field(default_factory=list)
+    perks: list[Perk] = Field(default_factory=list)
 
     path: str = ""
     body: str = ""
     body_line: int = 1
+    sections: list[PlaybookSection] = Field(default_factory=list)
+
+    @field_validator("perks", mode="before")
+    @classmethod
+    def _perk_list(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @model_validator(mode="after")
+    def _whole_body(self) -> PlaybookDoc:
+        if not self.sections and self.body.strip():
+            self.sections = [PlaybookSection(line=self.body_line, text=self.body.strip())]
+        return self
+
+    @property
+    def public_text(self) -> str:
+        """What may be said to customers: every section but `## Staff only`."""
+        return "\n\n".join(s.text for s in self.sections if not s.staff_only)
+
+    @property
+    def staff_text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections if s.staff_only)
 
     @field_validator("topics", mode="before")
     @classmethod

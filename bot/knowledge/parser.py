@@ -21,6 +21,7 @@ from bot.knowledge.models import (
     Customer,
     HistoryEntry,
     PlaybookDoc,
+    PlaybookSection,
     Problem,
     Section,
 )
@@ -34,6 +35,8 @@ HISTORY_RE = re.compile(
 )
 LIST_ITEM_RE = re.compile(r"^\s{0,3}[-*+]\s+(?P<item>.*)$")
 HEADING_RE = re.compile(r"^##\s+(?P<title>.+?)\s*#*\s*$")
+TOP_HEADING_RE = re.compile(r"^#{1,2}\s+(?P<title>.+?)\s*#*\s*$")  # '# X' or '## X' starts a playbook section
+STAFF_ONLY_RE = re.compile(r"^(?:for\s+)?staff[\s_-]*only\b", re.I)
 
 
 @dataclass
@@ -169,7 +172,34 @@ def _iso(date: str) -> str:
     return f"{year}-{int(month):02d}-{int(day):02d}" if len(month) <= 2 and len(day) <= 2 else date
 
 
+def _customer_facts(rel_path: str, doc: Document, problems: list[Problem]) -> None:
+    """Check `facts:` key by key: a bad fact is reported on its own line and dropped; the customer stays."""
+    raw = doc.data.get("facts")
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem(
+                path=rel_path, line=doc.line_of(("facts",)), message="facts must be a mapping of 'key: value' lines"
+            )
+        )
+        doc.data.pop("facts")
+        return
+    kept: dict[str, object] = {}
+    for key, value in raw.items():
+        try:
+            Customer.model_validate({"id": "x", "name": "x", "segment": "b2c", "facts": {key: value}})
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            line = doc.key_lines.get(f"facts.{key}", doc.line_of(("facts",)))
+            problems.append(Problem(path=rel_path, line=line, message=f"{message}; fact ignored", severity="warning"))
+            continue
+        kept[key] = value
+    doc.data["facts"] = kept
+
+
 def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer | None:
+    _customer_facts(rel_path, doc, problems)
     sections = _sections(doc)
     history = _history(rel_path, sections.get("history", []), problems)
     notes = _blocks(sections.get("notes", []))
@@ -189,6 +219,34 @@ def _content(rel_path: str, doc: Document, problems: list[Problem]) -> ContentIt
     return _validate(ContentItem, rel_path, doc, extra, problems)
 
 
+def playbook_sections(body: str, body_line: int) -> list[PlaybookSection]:
+    """A playbook body cut at its `#`/`##` headings; `## Staff only` sections are marked as such."""
+    sections: list[PlaybookSection] = []
+    heading: str | None = None
+    start, buf = body_line, list[str]()
+
+    def close() -> None:
+        text = "\n".join(buf).strip()
+        if text:
+            staff = heading is not None and STAFF_ONLY_RE.match(heading) is not None
+            sections.append(PlaybookSection(line=start, heading=heading, text=text, staff_only=staff))
+
+    for offset, line in enumerate(body.splitlines()):
+        match = TOP_HEADING_RE.match(line)
+        if match:
+            close()
+            heading, buf = match["title"].strip(), []
+            continue
+        if not buf and not line.strip():
+            continue
+        if not buf:
+            start = body_line + offset
+        buf.append(line)
+    close()
+    return sections
+
+
 def _playbook(rel_path: str, doc: Document, problems: list[Problem]) -> PlaybookDoc | None:
-    extra = {"path": rel_path, "body": doc.body, "body_line": doc.body_line}
+    sections = playbook_sections(doc.body, doc.body_line)
+    extra = {"path": rel_path, "body": doc.body, "body_line": doc.body_line, "sections": sections}
     return _validate(PlaybookDoc, rel_path, doc, extra, problems)

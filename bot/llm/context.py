@@ -16,10 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.answer import Draft
+from bot.core.plan import DraftPlan, Passage, human_date
 from bot.knowledge.models import Customer
-from bot.services.answer import Draft
-from bot.services.drafts import DraftPlan, human_date
-from bot.services.retrieval import Passage
 from bot.services.text import EMAIL_RE
 
 MAX_PLAYBOOK = 4
@@ -105,7 +104,7 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
     follow_up = human_date(plan.follow_up)
     history = ranked_history([p for p in facts.history if p.kind != "note"])[:MAX_HISTORY]
     notes = note_records(plan, {p.source for p in history})
-    playbook = [{"source": p.source, "text": clip(p.text, MAX_PLAYBOOK_CHARS)} for p in facts.playbook[:MAX_PLAYBOOK]]
+    playbook = [{"source": p.source, "text": clip(p.text, MAX_PLAYBOOK_CHARS)} for p in facts.answer[:MAX_PLAYBOOK]]
     ideas = [
         {"source": i.path, "title": i.title, "url": i.url, "by": i.source, "why_it_fits": clip(i.reason, 300)}
         for i in plan.ideas[:MAX_IDEAS]

@@ -18,17 +18,17 @@ from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam, ParsedChatCompletion
 
 from bot.config import Settings
+from bot.core.answer import Draft, Usage
+from bot.core.plan import DraftPlan, Passage
 from bot.llm import context
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.client import OFFLINE, BoundedCall, build_client
 from bot.llm.context import Context
 from bot.llm.prompts import Prompts
 from bot.llm.schema import ModelDrafts
-from bot.services.answer import Draft, Usage
 from bot.services.ask import STYLES, DrafterResult, DrafterUnavailable
-from bot.services.drafts import DraftPlan
 from bot.services.guard import claim_atoms
-from bot.services.retrieval import Passage, overlap
+from bot.services.retrieval import overlap
 
 log = logging.getLogger(__name__)
 

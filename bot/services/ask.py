@@ -12,11 +12,12 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Usage, Warning
+from bot.core.plan import DraftPlan, Reading
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
-from bot.services.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Usage, Warning
 from bot.services.cadence import consent_warnings, contact_state
-from bot.services.drafts import DraftPlan, compose, follow_up_promise, holding_reply, restyle
+from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle
 from bot.services.guard import GuardContext, guard_drafts
 from bot.services.intent import Intent, Request, classify
 from bot.services.knowledge import Knowledge, Snapshot
@@ -202,7 +203,7 @@ class Assistant:
         return DraftPlan(
             customer=customer,
             channel=channel or "email",
-            intent=request.intent,
+            reading=Reading(intent=request.intent, channel=request.channel, foreign=request.foreign),
             question=question,
             facts=facts,
             ideas=answer.content_ideas,
@@ -311,7 +312,7 @@ class Assistant:
         c = plan.customer
         # The customer's own messages are not facts we may repeat as offers: GuardContext weighs their
         # history itself (what they said backs amounts and dates, never a discount or a promise).
-        facts = [p.text for p in plan.facts.playbook]
+        facts = [p.text for p in plan.facts.answer]
         facts += [p.text for p in plan.facts.history if p.direction != "in"]
         facts += [f"{i.title} {i.url or ''}" for i in plan.ideas] + plan.extra_facts
         facts += [doc.body for doc in snap.kb.playbook]  # anything the playbook says may be stated

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.core.answer import Cadence, Warning
 from bot.knowledge.models import FREQUENCY_DAYS, Customer
-from bot.services.answer import Cadence, Warning
 
 
 @dataclass(frozen=True)

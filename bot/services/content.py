@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from bot.core.answer import ContentIdea
 from bot.index.store import VectorStore
 from bot.knowledge.models import ContentItem, Customer
-from bot.services.answer import ContentIdea
 from bot.services.retrieval import topic_of
 from bot.services.text import fold, key_stems, stems, touches
 

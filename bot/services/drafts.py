@@ -7,14 +7,13 @@ question the draft says what staff will check and by when, never a guess.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass, field
 
+from bot.core.answer import Draft
+from bot.core.plan import DraftPlan, Passage, human_date
 from bot.knowledge.models import Channel, Customer
-from bot.services.answer import ContentIdea, Draft
 from bot.services.guard import NUMBER_WORDS, body_sentences, claim_atoms
-from bot.services.retrieval import Facts, Passage, content_stems, latest_inbound, overlap, topic_of
+from bot.services.retrieval import content_stems, latest_inbound, overlap, topic_of
 from bot.services.text import INTERNAL_ASIDES, SENTENCE_RE, fold
 
 PLEASANTRIES = {
@@ -25,24 +24,6 @@ PLEASANTRIES = {
 }
 SHORT_CHANNELS = {"sms", "slack"}
 UNSIGNED_CHANNELS = SHORT_CHANNELS | {"phone"}  # said or texted: no letter layout (phone: talking points)
-
-
-@dataclass
-class DraftPlan:
-    customer: Customer
-    channel: Channel
-    intent: str
-    question: str
-    facts: Facts
-    ideas: list[ContentIdea]
-    today: dt.date
-    extra_facts: list[str] = field(default_factory=list)  # statements the guard must accept (follow-up date)
-    reply_within: int = 2  # working days to come back with an answer (the playbook's, when it states one)
-    reply_source: str | None = None  # the playbook file that states it
-
-    @property
-    def follow_up(self) -> dt.date:
-        return follow_up_date(self.today, self.reply_within)
 
 
 RESPONSE_TIME_RE = re.compile(
@@ -62,19 +43,6 @@ def response_time(playbook: list[tuple[str, str]]) -> tuple[int, str] | None:
             days = max(1, -(-n // 24)) if m.group(2).lower().startswith("hour") else max(1, n)
             return days, path
     return None
-
-
-def follow_up_date(today: dt.date, working_days: int = 2) -> dt.date:
-    day = today
-    while working_days:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            working_days -= 1
-    return day
-
-
-def human_date(day: dt.date) -> str:
-    return f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
 
 
 LABEL_RE = re.compile(r"^(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}):\s+(?=\w)")
@@ -177,7 +145,7 @@ def _fact_lines(plan: DraftPlan, limit: int) -> tuple[list[str], list[str]]:
     topic = topic_of(plan.question, plan.customer)
     lines: list[str] = []
     sources: list[str] = []
-    for rank, passage in enumerate(plan.facts.playbook[:2]):
+    for rank, passage in enumerate(plan.facts.answer[:2]):
         picked = best_sentences(passage, topic, limit - len(lines), plan.customer.segment)
         on_topic = subject_overlap(" ".join(picked), topic) > 0
         if picked and (on_topic or (rank == 0 and passage.score >= 0.45)):

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.core.answer import Draft, GuardCode, GuardReport, Violation
 from bot.knowledge.models import Customer
-from bot.services.answer import Draft, GuardCode, GuardReport, Violation
 from bot.services.text import (
     COMMON_WORDS,
     EMAIL_RE,

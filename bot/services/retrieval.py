@@ -7,8 +7,8 @@ store never held `## Private` text, so nothing here can leak it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from bot.core.plan import Facts, Passage, PassageKind
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer, HistoryEntry
 from bot.services.text import QUESTION_WORDS, stem, words
@@ -17,25 +17,6 @@ MIN_PLAYBOOK_SCORE = 0.3
 MIN_HISTORY_SCORE = 0.25
 RECENT = 3
 LEXICAL_BOOST = 0.06
-
-
-@dataclass(frozen=True)
-class Passage:
-    source: str  # "playbook/returns.md#L6", "customers/jane.md#L19"
-    text: str
-    score: float = 0.0
-    kind: str = "playbook"  # playbook | history | note
-    date: str | None = None
-    direction: str | None = None
-
-
-@dataclass
-class Facts:
-    playbook: list[Passage] = field(default_factory=list)
-    history: list[Passage] = field(default_factory=list)
-
-    def all(self) -> list[Passage]:
-        return [*self.playbook, *self.history]
 
 
 def source_of(hit: Hit) -> str:
@@ -52,7 +33,7 @@ def topic_of(question: str, customer: Customer | None) -> str:
     return " ".join(kept) or text
 
 
-def _passage(hit: Hit, kind: str) -> Passage:
+def _passage(hit: Hit, kind: PassageKind) -> Passage:
     meta = hit.metadata
     return Passage(
         source=source_of(hit),
@@ -71,10 +52,10 @@ def gather(customer: Customer, question: str, store: VectorStore | None, playboo
         hits = [h for h in store.query("playbook", topic, n=playbook_n + 6) if h.score >= MIN_PLAYBOOK_SCORE]
         # Vectors find the subject; shared words find the exact passage ("unopened", "return") among near ties.
         hits.sort(key=lambda h: -(h.score + LEXICAL_BOOST * min(overlap(h.text, topic), 4)))
-        facts.playbook = [_passage(h, "playbook") for h in hits[:playbook_n]]
+        facts.answer = [_passage(h, "playbook") for h in hits[:playbook_n]]
         mine = store.query("customers", topic, n=8, where={"customer_id": customer.id})
         facts.history = [
-            _passage(h, str(h.metadata.get("kind", "history")))
+            _passage(h, "note" if h.metadata.get("kind") == "note" else "history")
             for h in mine
             if h.metadata.get("kind") != "profile" and h.score >= MIN_HISTORY_SCORE
         ][:5]

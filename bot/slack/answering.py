@@ -8,9 +8,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
+from bot.core.answer import Answer
 from bot.knowledge.models import Customer
 from bot.services import content
-from bot.services.answer import Answer
 from bot.services.cadence import contact_state
 from bot.services.feedback import new_draft_id
 from bot.slack.blocks import answer_blocks, answer_text

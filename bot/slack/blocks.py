@@ -23,8 +23,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.answer import Answer, Candidate, ContentIdea, Draft
 from bot.knowledge.models import Customer
-from bot.services.answer import Answer, Candidate, ContentIdea, Draft
 from bot.slack.constants import (
     ACTION_FORMAL,
     ACTION_HELPFUL,

@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core.answer import Cadence, ContentIdea
 from bot.knowledge.models import Customer
-from bot.services.answer import Cadence, ContentIdea
 from bot.slack.blocks import clip, context, esc, idea_blocks, mrkdwn_sections
 from bot.slack.constants import (
     ACTION_FIND_CUSTOMER_INPUT,

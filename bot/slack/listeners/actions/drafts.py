@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.core.answer import Draft
 from bot.knowledge.writer import NoteError
-from bot.services.answer import Draft
 from bot.services.feedback import FeedbackKind
 from bot.services.knowledge import UnknownCustomer
 from bot.slack.answering import present

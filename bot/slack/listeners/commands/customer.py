@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.services.answer import Candidate
+from bot.core.answer import Candidate
 from bot.slack.answering import card
 from bot.slack.blocks import candidate_blocks, esc, mrkdwn_sections
 from bot.slack.errors import reported

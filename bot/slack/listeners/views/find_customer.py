@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.services.answer import Candidate
+from bot.core.answer import Candidate
 from bot.slack.answering import present
 from bot.slack.blocks import candidate_blocks, mrkdwn_sections
 from bot.slack.cards import find_customer_modal, loading_blocks, suggestion_modal
