@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.services.ask import Assistant, Drafter
+from bot.services.health import Health
 from bot.services.knowledge import Knowledge
 
 
@@ -14,6 +15,7 @@ class Services:
     settings: Settings
     knowledge: Knowledge
     assistant: Assistant
+    health: Health = field(default_factory=Health)
 
 
 def make_drafter(settings: Settings) -> Drafter | None:
