@@ -23,9 +23,10 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.core.drafting import Drafter
 from bot.index.embedding import MiniLMEmbedding
 from bot.index.indexer import Index
-from bot.services.ask import Assistant, Drafter
+from bot.services.ask import Assistant
 from bot.services.container import Services
 from bot.services.knowledge import Knowledge
 from bot.slack.app import build_app, worker_pool

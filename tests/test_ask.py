@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.answer import Answer, Draft, Usage
+from bot.core.drafting import DrafterResult, DrafterUnavailable
 from bot.core.plan import DraftPlan
-from bot.services.ask import Assistant, DrafterResult, DrafterUnavailable
+from bot.services.ask import Assistant
 from bot.services.container import Services
 from tests.test_cli import rapport
 
@@ -205,7 +206,7 @@ class ScriptedDrafter:
     def __init__(self, *texts: str, channel: str = "email", fail: bool = False) -> None:
         self.texts, self.channel, self.fail = texts, channel, fail
 
-    def draft(self, plan: DraftPlan) -> DrafterResult:
+    def draft(self, plan: DraftPlan, progress: object = None) -> DrafterResult:
         if self.fail:
             raise DrafterUnavailable("The language model timed out; these drafts were made offline.")
         drafts = [Draft(text=t, channel=self.channel, sources=[]) for t in self.texts]  # type: ignore[arg-type]

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot.core.answer import Draft, Usage
+from bot.core.drafting import DrafterResult
 from bot.core.plan import DraftPlan
 from bot.index.embedding import MiniLMEmbedding
-from bot.services.ask import DrafterResult
 from bot.services.drafts import compose, restyle
 from bot.slack.server import make_http_server
 from tests.fake_slack import Bot, load, running_bot, sample_index, signed_request
@@ -42,7 +42,7 @@ class SlowDrafter:
         with self._lock:
             self.running -= 1
 
-    def draft(self, plan: DraftPlan) -> DrafterResult:
+    def draft(self, plan: DraftPlan, progress: object = None) -> DrafterResult:
         self._wait()
         return DrafterResult(drafts=compose(plan), usage=Usage(prompt_tokens=100, completion_tokens=50))
 

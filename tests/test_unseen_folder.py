@@ -296,9 +296,9 @@ def test_refining_a_holding_reply_keeps_its_promise(services: Services) -> None:
 
 def test_a_reply_whose_drafts_all_break_a_rule_still_gets_an_honest_one(services: Services) -> None:
     class Hostile:
-        def draft(self, plan: object) -> object:
+        def draft(self, plan: object, progress: object = None) -> object:
             from bot.core.answer import Usage
-            from bot.services.ask import DrafterResult
+            from bot.core.drafting import DrafterResult
 
             return DrafterResult(drafts=[Draft(text="Hi Zoë, Pepe had 50% off.", channel="email")], usage=Usage())
 

@@ -25,7 +25,7 @@ from openai.types.chat import ChatCompletionMessageParam, ParsedChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
-from bot.services.ask import DrafterUnavailable
+from bot.core.drafting import DrafterUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from openai.types.chat import ChatCompletionMessageParam, ParsedChatCompletion
 
 from bot.config import Settings
 from bot.core.answer import Draft, Usage
+from bot.core.drafting import NO_PROGRESS, STYLES, DrafterResult, DrafterUnavailable, Progress
 from bot.core.plan import DraftPlan, Passage
 from bot.llm import context
 from bot.llm.breaker import CircuitBreaker
@@ -26,7 +27,6 @@ from bot.llm.client import OFFLINE, BoundedCall, build_client
 from bot.llm.context import Context
 from bot.llm.prompts import Prompts
 from bot.llm.schema import ModelDrafts
-from bot.services.ask import STYLES, DrafterResult, DrafterUnavailable
 from bot.services.guard import claim_atoms
 from bot.services.retrieval import overlap
 
@@ -63,7 +63,7 @@ class LLMDrafter:
 
     # -- the Drafter protocol -------------------------------------------------------
 
-    def draft(self, plan: DraftPlan) -> DrafterResult:
+    def draft(self, plan: DraftPlan, progress: Progress = NO_PROGRESS) -> DrafterResult:
         ctx = context.build(plan)
         intent = "intent_outreach" if plan.intent == "outreach" else "intent_reply"
         task = self.prompts.render(

@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
-from typing import Protocol
 
-from bot.core.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Usage, Warning
+from bot.core.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Warning
+from bot.core.drafting import NO_PROGRESS, STYLES, Drafter, DrafterUnavailable, Progress, Style
 from bot.core.plan import DraftPlan, Reading
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
@@ -27,28 +26,6 @@ from bot.services.text import capitalised_words, fold
 
 log = logging.getLogger(__name__)
 CPU_SLOTS = 1
-
-
-Style = str  # "shorter" | "formal" | "warmer" | "regenerate" | "language:<name>"
-STYLES = ("shorter", "formal", "warmer", "regenerate")
-
-
-class DrafterUnavailable(RuntimeError):
-    """The language model could not produce usable drafts; the message is safe to show."""
-
-
-@dataclass
-class DrafterResult:
-    drafts: list[Draft]
-    usage: Usage
-
-
-class Drafter(Protocol):
-    """Words drafts with a language model from a plan the rules already made."""
-
-    def draft(self, plan: DraftPlan) -> DrafterResult: ...
-
-    def refine(self, plan: DraftPlan, draft: Draft, style: str) -> DrafterResult: ...
 
 
 ASK_DESCRIPTION_MIN = 0.5  # a description-only match this weak is not enough to draft for someone
@@ -152,7 +129,12 @@ class Assistant:
     # -- answer ---------------------------------------------------------------------
 
     def ask(
-        self, question: str, customer_id: str | None = None, context: str = "", intent: Intent | None = None
+        self,
+        question: str,
+        customer_id: str | None = None,
+        context: str = "",
+        intent: Intent | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Answer:
         """`intent="reply"` when the question is the customer's own message (the Slack shortcut)."""
         answer = Answer(question=question)
@@ -162,7 +144,7 @@ class Assistant:
                 return answer
             plan = self.plan(customer, question, answer, intent, in_thread=bool(context.strip()))
             may_draft = self._may_draft(customer, plan, answer)
-        drafts = self._drafts(plan, answer) if may_draft else []
+        drafts = self._drafts(plan, answer, progress) if may_draft else []
         with self._cpu:
             answer.drafts, answer.guard = self.guard(plan, drafts)
         if answer.mode == "llm" and drafts and not answer.drafts:
@@ -247,10 +229,10 @@ class Assistant:
         state = contact_state(customer, plan.today)
         return state.accepts_outreach and not state.too_soon
 
-    def _drafts(self, plan: DraftPlan, answer: Answer) -> list[Draft]:
+    def _drafts(self, plan: DraftPlan, answer: Answer, progress: Progress = NO_PROGRESS) -> list[Draft]:
         if self.drafter is not None:
             try:
-                result = self.drafter.draft(plan)
+                result = self.drafter.draft(plan, progress)
             except DrafterUnavailable as exc:
                 answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
             else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.services.ask import Assistant, Drafter
+from bot.core.drafting import Drafter
+from bot.services.ask import Assistant
 from bot.services.health import Health
 from bot.services.knowledge import Knowledge
 
