@@ -26,6 +26,7 @@ from bot.services.text import COMMON_WORDS, words
 
 MIN_SENTENCE = 0.30  # cosine similarity of MiniLM: below this a sentence is not on the subject
 KEEP_WITHIN = 0.12  # ...and within this of the best sentence
+KEEP_WITHIN_ANYONE = 0.2  # with no customer, every plan's answer is wanted: a wider band
 MAX_ANSWER = 4
 MAX_STAFF = 3
 MIN_CUSTOMER_FACT = 0.30
@@ -229,7 +230,7 @@ class FactChooser:
         if applies:
             public = [(s + (0.03 if applies.mentions_theirs(x) else 0.0), x) for s, x in public]
             public.sort(key=lambda pair: -pair[0])
-        facts.answer = _keep(public, MAX_ANSWER)
+        facts.answer = _keep(public, MAX_ANSWER, within=KEEP_WITHIN if customer else KEEP_WITHIN_ANYONE)
         facts.staff = _keep([(s, x) for s, x in scored if x.staff_only], MAX_STAFF, kind="staff")
         if customer is not None:
             facts.customer = self._customer_facts(customer, queries, facts.answer)
@@ -291,10 +292,12 @@ class FactChooser:
         return [ask for ask, sim in zip(asks, sims, strict=True) if sim < COVERED]
 
 
-def _keep(scored: list[tuple[float, Sentence]], limit: int, kind: str = "playbook") -> list[Passage]:
+def _keep(
+    scored: list[tuple[float, Sentence]], limit: int, kind: str = "playbook", within: float = KEEP_WITHIN
+) -> list[Passage]:
     if not scored or scored[0][0] < MIN_SENTENCE:
         return []
-    floor = max(MIN_SENTENCE, scored[0][0] - KEEP_WITHIN)
+    floor = max(MIN_SENTENCE, scored[0][0] - within)
     kept = [(s, x) for s, x in scored if s >= floor][:limit]
     order = {x.source: i for i, (_, x) in enumerate(sorted(kept, key=lambda pair: _line_key(pair[1].source)))}
     kept.sort(key=lambda pair: order[pair[1].source])  # the playbook's own order reads best
