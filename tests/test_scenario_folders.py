@@ -177,7 +177,7 @@ def test_scenarios_are_well_formed(folder: Folder) -> None:
     for s in folder.spec["scenarios"]:
         expect = s["expect"]
         assert set(expect) <= EXPECT_KEYS, s["id"]
-        assert s["about"] and 1 <= len(s["asks"]) <= 4 and all(isinstance(a, str) and a for a in s["asks"]), s["id"]
+        assert s["about"] and 2 <= len(s["asks"]) <= 4 and all(isinstance(a, str) and a for a in s["asks"]), s["id"]
         assert expect.get("intent") in {None, "reply", "outreach", "fact"}, s["id"]
         assert set(expect.get("warnings", [])) | set(expect.get("no_warnings", [])) <= WARNINGS, s["id"]
         assert not set(expect.get("warnings", [])) & set(expect.get("no_warnings", [])), s["id"]
