@@ -47,7 +47,7 @@ def customer_ref(c: Customer) -> CustomerRef:
 
 
 def facts_for_staff(facts: Facts) -> list[Fact]:
-    shown = [Fact(text=p.text, source=p.source) for p in facts.answer]
+    shown = [Fact(text=p.text, source=p.source) for p in [*facts.answer, *facts.related]]
     shown += [Fact(text=p.text, source=p.source) for p in facts.customer]
     shown += [Fact(text=p.text, source=p.source, staff_only=True) for p in facts.staff]
     return shown
@@ -64,7 +64,8 @@ class Assistant:
         self._cpu = threading.BoundedSemaphore(cpu_slots)
 
     def reader(self, snap: Snapshot) -> Reader:
-        return Reader(snap.meaning)
+        perks = [perk.name for doc in snap.kb.playbook for perk in doc.perks]
+        return Reader(snap.meaning, perks=perks, titles=[item.title for item in snap.kb.content])
 
     # -- answer ---------------------------------------------------------------------
 
@@ -122,7 +123,7 @@ class Assistant:
         if customer_id or answer.candidates or snap.finder.names_someone(question):
             return
         facts = snap.facts.choose(None, topic_of(question, None), None)
-        if not facts.answer and not facts.staff:
+        if not facts.answer and not facts.related and not facts.staff:
             return
         answer.intent = "fact"
         answer.reading = ReadingInfo(why="the question names no customer and the playbook answers it")

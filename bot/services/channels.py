@@ -34,7 +34,10 @@ CHANNEL_CUES: list[tuple[Channel, re.Pattern[str]]] = [
     ),
     (
         "phone",
-        re.compile(r"\b(call (her|him|them)|phone (her|him|them)|ring (her|him|them)|by phone|phone call|a call)\b"),
+        re.compile(
+            r"\b(call (her|him|them)|phone (her|him|them)|ring (her|him|them)|by phone|phone call|a call"
+            r"|give \w+(?: \w+)? a (?:ring|call|bell|buzz))\b"
+        ),
     ),
     ("email", re.compile(r"\b(email (her|him|them)|by email|via email|an email|e-mail)\b")),
     ("mail", re.compile(r"\b(letter|by post|postcard|in the mail|handwritten (note|card))\b")),

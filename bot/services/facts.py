@@ -9,6 +9,7 @@ segment's terms, does not apply to them. `## Staff only` sentences are kept apar
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ from bot.core.plan import Facts, Passage
 from bot.index.store import VectorStore
 from bot.knowledge.models import Customer, PlaybookDoc, fact_text
 from bot.services.meaning import Meaning
+from bot.services.reading import lexicon
 from bot.services.retrieval import content_stems
-from bot.services.text import COMMON_WORDS, words
+from bot.services.text import COMMON_WORDS, NAME_WORD_RE, fold, words
 
 MIN_SENTENCE = 0.30  # cosine similarity of MiniLM: below this a sentence is not on the subject
 KEEP_WITHIN = 0.12  # ...and within this of the best sentence
@@ -31,7 +33,18 @@ MAX_ANSWER = 4
 MAX_STAFF = 3
 MIN_CUSTOMER_FACT = 0.30
 COVERED = 0.42  # a question in their message is answered when a chosen fact is this close to it
+ANSWERS = 0.30  # a chosen sentence this far from every question asked is related, not an answer
 PARAGRAPH_WEIGHT = 0.3  # a sentence borrows this much of its paragraph's score (its context)
+VALUE_BONUS = 0.06  # a sentence with the kind of value asked for ("how much…?" -> an amount)
+ASKS_PRICE = 0.33
+ASKS_WHEN = 0.28
+MONEY_RE = re.compile(r"[£$€]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:pounds?|euros?|dollars?|p)\b", re.I)
+WHEN_RE = re.compile(
+    r"\b\d{1,2}(?:[.:]\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)|\bnoon\b|\bmidnight\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+    r"|\b\d+\s?(?:working |business |calendar )?(?:minutes?|hours?|days?|weeks?|months?|years?)\b"
+    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b",
+    re.I,
+)
 LEXICAL = 0.03  # hybrid retrieval: per word of their message the sentence shares, weighted by rarity (up to 3)
 SEARCH_N = 12
 # The terms that mark a passage as for the other segment ("Wholesale prices", "Retail terms").
@@ -147,6 +160,37 @@ def _marks(text: str) -> frozenset[str]:
     return frozenset(w for w in words(text) if len(w) > 2 and not w.isdigit() and w not in COMMON_WORDS)
 
 
+CALENDAR = frozenset(w.lower() for w in [*calendar.month_name, *calendar.day_name] if w)
+
+
+def _calendar(value: str) -> bool:
+    return bool(_marks(value)) and _marks(value) <= CALENDAR
+
+
+def _name_part(value: str) -> str:
+    """'Classic bouquet, fortnightly, Thursdays' -> 'Classic bouquet'; 'Reformer Unlimited (annual)' -> …"""
+    return re.split(r"[,(;]", value, maxsplit=1)[0]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One of the customer's `facts` values against the other values that key takes in the folder:
+    the words only theirs has, and the words only another's has ('Mat & Reformer 8' vs 'Reformer
+    Unlimited': unlimited vs mat). Another's is named by a capitalised word, as names are."""
+
+    ours: frozenset[str]
+    others: frozenset[str]
+    names: bool = True  # others must be written with a capital (plan names); False for segment terms
+
+    def about_another(self, scope: str) -> bool | None:
+        """True: the scope is about another variant; False: about theirs; None: neither."""
+        said = frozenset(words(scope))
+        if said & self.ours:
+            return False
+        named = {fold(w) for w in NAME_WORD_RE.findall(scope) if w[0].isupper()} if self.names else said
+        return True if frozenset(words(" ".join(named))) & self.others else None
+
+
 @dataclass
 class Applies:
     """Whether a sentence applies to one customer: not another plan's, not the other segment's."""
@@ -155,37 +199,63 @@ class Applies:
     values: FactValues
 
     @cached_property
-    def variants(self) -> list[tuple[frozenset[str], frozenset[str]]]:
-        pairs: list[tuple[frozenset[str], frozenset[str]]] = []
+    def variants(self) -> list[Variant]:
+        found: list[Variant] = []
         for key, value in self.customer.facts.items():
             if not isinstance(value, str):
                 continue
-            ours = _marks(value.split(",")[0])
-            others = frozenset().union(*(_marks(v.split(",")[0]) for v in self.values.by_key.get(key, ()))) - ours
+            mine = _marks(_name_part(value))
+            name = _name_part(value).strip().lower()
+            theirs = [
+                _marks(_name_part(v)) for v in self.values.by_key.get(key, ()) if _name_part(v).strip().lower() != name
+            ]
+            shared = frozenset().union(*theirs) if theirs else frozenset()
+            ours, others = mine - shared, shared - mine
             if ours and others:
-                pairs.append((ours, others))
+                found.append(Variant(ours, others))
         segment = self.customer.segment
         other = "b2c" if segment == "b2b" else "b2b"
-        pairs.append((SEGMENT_TERMS[segment], SEGMENT_TERMS[other]))
-        return pairs
+        found.append(Variant(SEGMENT_TERMS[segment], SEGMENT_TERMS[other], names=False))
+        return found
 
-    def __call__(self, sentence: Sentence) -> bool:
+    def scopes(self, sentence: Sentence, text: str | None = None) -> list[str]:
+        text = sentence.text if text is None else text
+        label = LABEL_RE.match(text)
+        return [label.group(0) if label else "", text, sentence.heading, sentence.title]
+
+    def __call__(self, sentence: Sentence, text: str | None = None) -> bool:
         """The nearest scope that names a variant decides: the sentence's own label ("Wholesale prices: …"),
-        then the sentence, its heading, its page title. A scope naming both ours and another says nothing."""
-        label = LABEL_RE.match(sentence.text)
-        scopes = [label.group(0) if label else "", sentence.text, sentence.heading, sentence.title]
-        for ours, others in self.variants:
-            for scope in scopes:
-                said = frozenset(words(scope))
-                if said & others and not said & ours:
-                    return False
-                if said & ours:
+        then the sentence, its heading, its page title."""
+        for variant in self.variants:
+            for scope in self.scopes(sentence, text):
+                verdict = variant.about_another(scope)
+                if verdict is not None:
+                    if verdict:
+                        return False
                     break
         return True
 
+    def narrowed(self, sentence: Sentence) -> Sentence | None:
+        """The sentence as it applies to them: a list ("£52.20 for Mat members; £49.30 for Unlimited
+        members") keeps only the items that are not another variant's; None when nothing applies."""
+        if not self(sentence):
+            return None
+        label = LABEL_RE.match(sentence.text)
+        lead = label.group(0) if label else ""
+        items = [i.strip() for i in sentence.text[len(lead) :].split(";") if i.strip()]
+        if len(items) < 2:
+            return sentence
+        kept = [i for i in items if self(sentence, i)]
+        if not kept:
+            return None
+        if len(kept) == len(items):
+            return sentence
+        text = lead + "; ".join(i.rstrip(".") for i in kept) + "."
+        return Sentence(sentence.source, text, sentence.title, sentence.heading, sentence.staff_only)
+
     def mentions_theirs(self, sentence: Sentence) -> bool:
         said = frozenset(words(sentence.text))
-        return any(said & ours for ours, _ in self.variants[:-1])
+        return any(said & v.ours for v in self.variants[:-1])
 
 
 class FactChooser:
@@ -226,11 +296,14 @@ class FactChooser:
             return facts
         scored = self._score(queries, message is not None)
         applies = Applies(customer, self.values) if customer else None
-        public = [(s, x) for s, x in scored if not x.staff_only and (applies is None or applies(x))]
+        public = [(s, x) for s, x in scored if not x.staff_only]
+        if applies is not None:
+            public = [(s, n) for s, x in public if (n := applies.narrowed(x)) is not None]
         if applies:
             public = [(s + (0.03 if applies.mentions_theirs(x) else 0.0), x) for s, x in public]
             public.sort(key=lambda pair: -pair[0])
-        facts.answer = _keep(public, MAX_ANSWER, within=KEEP_WITHIN if customer else KEEP_WITHIN_ANYONE)
+        chosen = _keep(public, MAX_ANSWER, within=KEEP_WITHIN if customer else KEEP_WITHIN_ANYONE)
+        facts.answer, facts.related = self._answering(message or question, chosen)
         facts.staff = _keep([(s, x) for s, x in scored if x.staff_only], MAX_STAFF, kind="staff")
         if customer is not None:
             facts.customer = self._customer_facts(customer, queries, facts.answer)
@@ -257,17 +330,32 @@ class FactChooser:
         for column, (j, _) in enumerate(texts):
             best[j] = max(best[j], float((sims[:, column] * weights).max()))
         asked = content_stems(" ".join(queries))
+        wants = self._value_kinds(queries[0])
         scored = [
             (
                 (1 - PARAGRAPH_WEIGHT) * float(best[j])
                 + PARAGRAPH_WEIGHT * paragraph[key]
-                + LEXICAL * min(3.0, sum(self.rarity.get(w, 0.0) ** 0.5 for w in asked & content_stems(sentence.text))),
+                + LEXICAL * min(3.0, sum(self.rarity.get(w, 0.0) ** 0.5 for w in asked & content_stems(sentence.text)))
+                + VALUE_BONUS * any(pattern.search(sentence.text) for pattern in wants),
                 sentence,
             )
             for j, (key, sentence) in enumerate(candidates)
         ]
         scored.sort(key=lambda pair: -pair[0])
         return scored
+
+    def _value_kinds(self, text: str) -> list[re.Pattern[str]]:
+        """The kinds of value a message asks for, read by meaning: an amount, a time or date, or neither."""
+        if self.meaning is None:
+            return []
+        lex = lexicon()
+        price = float(self.meaning.similarity(asks_in(text), list(lex.asks_price)).max())
+        when = float(self.meaning.similarity(asks_in(text), list(lex.asks_when)).max())
+        if price >= ASKS_PRICE and price > when:
+            return [MONEY_RE]
+        if when >= ASKS_WHEN and when > price:
+            return [WHEN_RE]
+        return []
 
     def _customer_facts(self, customer: Customer, queries: list[str], answer: list[Passage]) -> list[Passage]:
         passages = customer_fact_passages(customer)
@@ -281,11 +369,20 @@ class FactChooser:
             if sim >= MIN_CUSTOMER_FACT or _marks(p.text.split(":", 1)[-1]) & said
         ]
 
+    def _answering(self, asked: str, chosen: list[Passage]) -> tuple[list[Passage], list[Passage]]:
+        """Of the chosen sentences, those that answer something asked (a draft states only these), and
+        the rest (on the subject, for staff)."""
+        if not chosen or self.meaning is None:
+            return chosen, []
+        sims = self.meaning.similarity(asks_in(asked), [p.text for p in chosen]).max(axis=0)
+        answer = [p for p, sim in zip(chosen, sims, strict=True) if sim >= ANSWERS]
+        return answer, [p for p in chosen if p not in answer]
+
     def _uncovered(self, message: str | None, chosen: list[Passage]) -> list[str]:
         """The questions in their message that no chosen fact comes close to."""
         if not message or self.meaning is None:
             return []
-        asks = [s for _, s in split_sentences(message) if s.endswith("?")] or [message.strip()]
+        asks = asks_in(message)
         if not chosen:
             return asks
         sims = self.meaning.similarity(asks, [p.text for p in chosen]).max(axis=1)
@@ -302,6 +399,11 @@ def _keep(
     order = {x.source: i for i, (_, x) in enumerate(sorted(kept, key=lambda pair: _line_key(pair[1].source)))}
     kept.sort(key=lambda pair: order[pair[1].source])  # the playbook's own order reads best
     return [Passage(source=x.source, text=x.text, score=round(s, 3), kind=kind) for s, x in kept]  # type: ignore[arg-type]
+
+
+def asks_in(message: str) -> list[str]:
+    """The questions in a message (its sentences that end with '?'), else the whole message."""
+    return [s for _, s in split_sentences(message) if s.endswith("?")] or [message.strip()]
 
 
 def _line_key(source: str) -> tuple[str, int]:

@@ -35,7 +35,8 @@ WEIGHTS: dict[str, float] = {
     "last_name": 0.75,
     "role": 0.7,
 }
-EXTRA_EVIDENCE = 0.05  # per further kind of evidence: "the facilities manager at Meridian" over anyone at Meridian
+EXTRA_EVIDENCE = 0.12  # per further kind of evidence: "Sam from Kestrel Dental" over every other Sam
+SEMANTIC_DECIDES = 0.12  # two customers named alike are told apart by their histories only by this much
 LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
 TIE_MARGIN = 0.03
 PARTIAL_COMPANY = 0.8  # the leading word of a company name alone ("Greenway" for Greenway Couriers)
@@ -141,13 +142,15 @@ class NameIndex:
         found = process.extract(token, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None)
         return [(word, 1.0 - dist / max(len(token), len(word))) for word, dist, _ in found if word[0] == token[0]]
 
-    def lexical(self, text: str) -> dict[str, Lexical]:
+    def lexical(self, text: str, vocabulary: frozenset[str] = frozenset()) -> dict[str, Lexical]:
+        """Customers named in `text`. A word written in lower case that is an everyday word or a word of the
+        folder's playbook and content ("the per-seat price", "what does it cost") names nobody."""
         text = EMAIL_RE.sub(" ", text)  # an address is matched whole (exact) or not at all, never by its parts
         capitals = capitalised_words(text)
         seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind:word -> similarity
         used: dict[str, dict[str, int]] = defaultdict(dict)  # cid -> query token -> position
         for position, token in enumerate(dict.fromkeys(words(text))):
-            if token in COMMON_WORDS and token not in capitals:
+            if (token in COMMON_WORDS or token in vocabulary) and token not in capitals:
                 continue
             for vocab_word, sim in self.token_hits(token):
                 for cid, kind in self.by_token[vocab_word]:
@@ -170,8 +173,8 @@ class NameIndex:
         found: dict[str, str] = {}
         for first, second in capitalised_pairs(text):
             a, b = words(first), words(second)
-            if len(a) != 1 or len(b) != 1:
-                continue
+            if len(a) != 1 or len(b) != 1 or len(b[0]) == 1:
+                continue  # "Rosie C": an initial, not a stranger's surname
             kinds_a, kinds_b = self._kinds(a[0]), self._kinds(b[0])
             # The unknown side must look like a name: not an everyday word, a title, a product we sell.
             if kinds_a & {"first", "preferred"} and not kinds_b and b[0] not in NOT_NAMES and b[0] not in vocabulary:
@@ -207,7 +210,10 @@ class NameIndex:
         if first and last:
             options.append((WEIGHTS["name"] * (max(first) + max(last)) / 2, "name"))
         if first:
-            options.append((WEIGHTS["first_name"] * max(first), "first_name"))
+            # Someone addressed by their first name is named by it as much as another is by a preferred name.
+            c = self.customers[cid]
+            weight = WEIGHTS["preferred_name"] if fold(c.display_name) == fold(c.first_name) else WEIGHTS["first_name"]
+            options.append((weight * max(first), "first_name"))
         if last:
             options.append((WEIGHTS["last_name"] * max(last), "last_name"))
         if by_kind.get("preferred"):
@@ -316,8 +322,9 @@ class CustomerFinder:
             return [exact]
         # An address that is nobody's here names a stranger: never guess someone by meaning instead.
         unknown_email = any(fold(e) not in self.names.by_email for e in EMAIL_RE.findall(text))
-        lexical = self.names.lexical(text)
+        lexical = self.names.lexical(text, self.vocabulary)
         strangers = self.names.strangers(text, self.vocabulary)
+        lexical = self._by_initial(text, lexical)
         lexical = {
             cid: lx
             for cid, lx in lexical.items()
@@ -361,4 +368,28 @@ class CustomerFinder:
         if len(matches) > 1 and matches[0].score - matches[1].score <= TIE_MARGIN:
             for m in matches:
                 m.tie = matches[0].score - m.score <= TIE_MARGIN
+        elif lexical and len(matches) > 1:
+            # Named alike ("Sam"): their histories tell them apart only when one fits far better.
+            top = matches[0]
+            alike = [m for m in matches if abs(lexical[m.customer.id].score - lexical[top.customer.id].score) <= 0.01]
+            if len(alike) > 1 and all(
+                sem_score.get(top.customer.id, 0.0) - sem_score.get(m.customer.id, 0.0) < SEMANTIC_DECIDES
+                for m in alike
+            ):
+                for m in alike:
+                    m.tie = True
         return matches
+
+    def _by_initial(self, text: str, lexical: dict[str, Lexical]) -> dict[str, Lexical]:
+        """'Rosie C': of the customers named Rosie, the one whose surname starts with C."""
+        initials = {fold(a): b[0].lower() for a, b in capitalised_pairs(text) if len(b.rstrip(".")) == 1}
+        if not initials:
+            return lexical
+        kept = {}
+        for cid, lx in lexical.items():
+            surname = words(self.customers[cid].name)[1:]
+            named = [t for t in lx.tokens if t in initials]
+            if named and surname and not any(s.startswith(initials[t]) for t in named for s in surname):
+                continue
+            kept[cid] = lx
+        return kept

@@ -11,23 +11,25 @@ warnings shown beside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from bot.core.plan import PURPOSES, CustomerMessage, Intent, Purpose, Reading
 from bot.knowledge.models import Channel, Customer, HistoryEntry
 from bot.services.channels import requested_channel
 from bot.services.meaning import Meaning
-from bot.services.text import fold, words
+from bot.services.text import COMMON_WORDS, fold, stem, words
 
 DATA = Path(__file__).parent / "data" / "readings.yaml"
 OUTREACH_MIN = 0.25  # cosine similarity to an outreach example: below it, no purpose is clear
 OUTREACH_MARGIN = 0.07  # ...and it must beat the closest reply example by this much
-COMPLAINT_MIN = 0.30  # similarity to a complaint example: below it, nothing reads as a complaint
-COMPLAINT_MARGIN = 0.08
+COMPLAINT_NEIGHBOURS = 3
+COMPLAINT_LEAN = 0.05  # how much closer to the complaints than to their plain twins a sentence must be
 STAFF_ASK = 0.35  # a trailing sentence this close to "what should I say back?" is the staff member's ask
 MIN_QUOTED_WORDS = 3
 
@@ -35,12 +37,14 @@ MIN_QUOTED_WORDS = 3
 @dataclass(frozen=True)
 class Lexicon:
     speech_verbs: tuple[str, ...]
+    wish_verbs: tuple[str, ...]
     customer_words: frozenset[str]
     first_person: frozenset[str]
     reply: tuple[str, ...]
     outreach: dict[Purpose, tuple[str, ...]]
-    complaint: tuple[str, ...]
-    neutral: tuple[str, ...]
+    complaints: tuple[tuple[str, str], ...]  # (complaint, its plain twin on the same subject)
+    asks_price: tuple[str, ...]
+    asks_when: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -49,16 +53,18 @@ def lexicon() -> Lexicon:
     outreach = {p: tuple(raw["outreach"][p]) for p in PURPOSES}
     return Lexicon(
         speech_verbs=tuple(sorted(raw["speech_verbs"], key=len, reverse=True)),
+        wish_verbs=tuple(sorted(raw["wish_verbs"], key=len, reverse=True)),
         customer_words=frozenset(raw["customer_words"]),
         first_person=frozenset(raw["first_person"]),
         reply=tuple(raw["reply"]),
         outreach=outreach,
-        complaint=tuple(raw["complaint"]),
-        neutral=tuple(raw["neutral"]),
+        complaints=tuple((str(a), str(b)) for a, b in raw["complaint_pairs"]),
+        asks_price=tuple(raw["asks_price"]),
+        asks_when=tuple(raw["asks_when"]),
     )
 
 
-QUOTED_RE = re.compile(r"[“«„]([^”»“]+)[”»“]|\"([^\"]+)\"|(?<![\w])'([^']{12,}?)'(?![\w])")
+QUOTED_RE = re.compile(r"[“«„‘]([^”»“’]+)[”»“’]|\"([^\"]+)\"|(?<![\w])'(.{12,}?)'(?![\w])", re.S)
 CONNECTOR_RE = re.compile(
     r"^\s*(?:(?:[:,-]|that\b|to say\b|saying\b|asking\b|about\b|to ask\b|to tell us\b|in to say\b|us\b|in\b"
     r"|again\b|earlier\b|today\b|yesterday\b|this morning\b|last week\b)\s*)+",
@@ -97,16 +103,17 @@ def pasted(question: str) -> str | None:
     return body if _speaks_to_us(body) or len(body.split()) >= 8 else None
 
 
-def _reference_re(customer: Customer | None) -> re.Pattern[str]:
+def _reference_re(customer: Customer | None, wish: bool = False) -> re.Pattern[str]:
     refs = set(lexicon().customer_words) | (_words_of(customer) if customer else set())
-    verbs = "|".join(re.escape(v) for v in lexicon().speech_verbs)
+    verbs = "|".join(re.escape(v) for v in (lexicon().wish_verbs if wish else lexicon().speech_verbs))
     ref = "|".join(re.escape(r) for r in sorted(refs, key=len, reverse=True))
     return re.compile(rf"\b(?:{ref})(?:['’]s)?\b(?:\s+[\w&'’.-]+){{0,4}}?\s+(?:has |had |just |also )?(?:{verbs})\b")
 
 
-def spoken(question: str, customer: Customer | None) -> tuple[bool, str | None]:
-    """The customer named before a speech verb ("Ravi at Northwind texted that…"): (found, what follows)."""
-    m = _reference_re(customer).search(fold(question))
+def spoken(question: str, customer: Customer | None, wish: bool = False) -> tuple[bool, str | None]:
+    """The customer named before a speech verb ("Ravi at Northwind texted that…"), or with `wish` a verb of
+    wanting ("Saoirse wants a price…"): (found, what follows)."""
+    m = _reference_re(customer, wish).search(fold(question))
     if m is None:
         return False, None
     rest = CONNECTOR_RE.sub("", question[m.end() :]).strip()
@@ -123,9 +130,16 @@ def colon_paste(question: str, customer: Customer | None) -> str | None:
     return after.strip() if _speaks_to_us(after) and len(after.split()) >= MIN_QUOTED_WORDS else None
 
 
+NAMED_SHARE = {"perk": 0.6, "share_content": 0.35}  # of a perk's or title's key words, this share names it
+
+
 class Reader:
-    def __init__(self, meaning: Meaning | None) -> None:
+    def __init__(self, meaning: Meaning | None, perks: Iterable[str] = (), titles: Iterable[str] = ()) -> None:
+        """`perks` and `titles`: the folder's declared perks and content titles; a request that names one
+        asks to offer that perk or share that piece, whatever its wording."""
         self.meaning = meaning
+        self.named: list[tuple[Purpose, frozenset[str]]] = [("perk", key_words(p)) for p in perks]
+        self.named += [("share_content", key_words(t)) for t in titles]
 
     def read(
         self,
@@ -181,7 +195,9 @@ class Reader:
             text = self.without_staff_ask(what or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer said or asked"
         if context.strip():
-            return CustomerMessage(text=context.strip(), origin="thread"), "the request came with a thread"
+            return CustomerMessage(
+                text=quoted(context) or context.strip(), origin="thread"
+            ), "the request came with a thread"
         return None, ""
 
     def without_staff_ask(self, text: str) -> str:
@@ -196,32 +212,54 @@ class Reader:
         return text[:cut].strip() if float(max(sims)) >= STAFF_ASK else text
 
     def purpose(self, question: str, customer: Customer | None) -> tuple[Purpose | None, bool]:
-        """The outreach purpose closest in meaning, and whether it is clearly closer than a reply."""
+        """The outreach purpose a request names (a perk, a piece of content), else the one closest in meaning,
+        and whether it is clearly closer than a reply."""
+        said = key_words(question)
+        for purpose, words_of_name in self.named:
+            shared = len(said & words_of_name)
+            if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
+                return purpose, True
         if self.meaning is None:
             return None, False
         lex = lexicon()
-        query = _without_names(question, customer)
         labels: list[str] = ["reply"] * len(lex.reply)
         examples: list[str] = list(lex.reply)
         for p, texts in lex.outreach.items():
             labels += [p] * len(texts)
             examples += texts
-        sims = self.meaning.similarity([query], examples)[0]
-        best: dict[str, float] = {}
-        for label, sim in zip(labels, sims, strict=True):
-            best[label] = max(best.get(label, -1.0), float(sim))
-        reply = best.pop("reply")
-        purpose, score = max(best.items(), key=lambda kv: kv[1])
-        return purpose, score >= OUTREACH_MIN and score - reply >= OUTREACH_MARGIN  # type: ignore[return-value]
+        # The whole request and each of its clauses ("Greta loved her flowers - ask her for a review"):
+        # the clause that reads most clearly as outreach speaks for the request.
+        query = _without_names(question, customer)
+        clauses = [query, *(c for c in re.split(r"\s+[-–—]\s+|[.;!?]\s+", query) if len(c.split()) >= 3)]
+        sims = self.meaning.similarity(list(dict.fromkeys(clauses)), examples)
+        verdicts: list[tuple[float, str, float]] = []
+        for row in sims:
+            best: dict[str, float] = {}
+            for label, sim in zip(labels, row, strict=True):
+                best[label] = max(best.get(label, -1.0), float(sim))
+            reply = best.pop("reply")
+            found, score = max(best.items(), key=lambda kv: kv[1])
+            verdicts.append((score - reply, found, score))
+        margin, found, score = max(verdicts)
+        leans = verdicts[0][0] >= 0  # a clause speaks for the request only if the whole does not lean to a reply
+        return found, leans and score >= OUTREACH_MIN and margin >= OUTREACH_MARGIN  # type: ignore[return-value]
 
     def complaint(self, text: str) -> bool:
-        """Their message reports something that went wrong (closer to the complaints than to plain asks)."""
+        """Their message reports something that went wrong. Each sentence is compared with complaints and
+        their plain twins on the same subjects; the subject cancels out, what went wrong decides."""
         if self.meaning is None or not text.strip():
             return False
-        lex = lexicon()
-        sims = self.meaning.similarity([text], [*lex.complaint, *lex.neutral])[0]
-        worst, plain = float(max(sims[: len(lex.complaint)])), float(max(sims[len(lex.complaint) :]))
-        return worst >= COMPLAINT_MIN and worst - plain >= COMPLAINT_MARGIN
+        pairs = lexicon().complaints
+        sentences = [t for t in re.split(r"(?<=[.!?])\s+", text.strip()) if t] or [text]
+        bad = self.meaning.similarity(sentences, [a for a, _ in pairs])
+        plain = self.meaning.similarity(sentences, [b for _, b in pairs])
+        k = COMPLAINT_NEIGHBOURS
+        lean = np.sort(bad, axis=1)[:, -k:].mean(axis=1) - np.sort(plain, axis=1)[:, -k:].mean(axis=1)
+        return float(lean.max()) >= COMPLAINT_LEAN
+
+
+def key_words(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words(text) if len(w) > 2 and w not in COMMON_WORDS)
 
 
 def _label(purpose: Purpose | None) -> str:

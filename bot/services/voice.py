@@ -40,6 +40,9 @@ THEY_RE = {
     re.compile(r"\bhe or she\b", re.I): "you",
     re.compile(r"\bhis or her\b", re.I): "your",
 }
+COORDINATED_RE = re.compile(
+    r"(\byou \w+\b[^.;:]*?\b(?:and|or) )(\w+(?:es|s))\b(?=\s+(?:a|an|the|your|to|between|it|them)\b)"
+)
 IRREGULAR = {"has": "have", "is": "are", "was": "were", "does": "do", "goes": "go", "needs": "need", "gets": "get"}
 
 
@@ -57,6 +60,12 @@ def base_form(verb: str) -> str:
     return verb[:-1]
 
 
+def _unless_named(m: re.Match[str]) -> str:
+    """'Reformer Unlimited members' are some of the customers, not the one we write to: left as written."""
+    before = m.string[: m.start()].rstrip().split(" ")[-1:]
+    return m.group(0) if before and before[0][:1].isupper() else "you"
+
+
 def second_person(sentence: str) -> str:
     """'The client pays return postage' -> 'You pay return postage'; other sentences as they are."""
     out = POSSESSIVE_RE.sub("your", sentence)
@@ -64,21 +73,22 @@ def second_person(sentence: str) -> str:
     out = OBJECT_RE.sub("you", out)
     out = PLURAL_POSSESSIVE_RE.sub("your", out)
     out = PLURAL_SUBJECT_RE.sub(lambda m: f"{m.group(1)}you", out)
-    out = PLURAL_OBJECT_RE.sub("you", out)
+    out = PLURAL_OBJECT_RE.sub(_unless_named, out)
     if out != sentence:
         for pattern, replacement in THEY_RE.items():
             out = pattern.sub(replacement, out)  # the same people, later in the sentence
+        # "you send a photo … and chooses": the verbs that share the subject agree with it too.
+        out = COORDINATED_RE.sub(lambda m: f"{m.group(1)}{base_form(m.group(2))}", out)
     return out[0].upper() + out[1:] if out else out
 
 
-LABEL_RE = re.compile(r"^(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}):\s+(?=\w)")
+BULLET_RE = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
 
 
 def said_to_them(sentence: str) -> str:
-    """A playbook sentence as written to the customer: a leading label dropped ('Refunds: …'), in 'you'."""
-    text = LABEL_RE.sub("", sentence.strip())
-    text = text[0].upper() + text[1:] if text else text
-    return second_person(text)
+    """A playbook sentence as written to the customer: no list bullet, in 'you'."""
+    text = BULLET_RE.sub("", sentence.strip())
+    return second_person(text[0].upper() + text[1:] if text else text)
 
 
 def fact_sentence(passage: Passage) -> str:
