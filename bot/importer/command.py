@@ -10,9 +10,10 @@ from pathlib import Path
 from bot.config import Settings
 from bot.importer.mapping import PRESETS, MapError, MapFile, detect, load_map, preset, require, resolve
 from bot.importer.merge import Options
-from bot.importer.plan import build, write
+from bot.importer.plan import build
 from bot.importer.reading import ReadError, Table, read_table
 from bot.importer.report import print_report
+from bot.importer.writing import write
 from bot.index.indexer import Index, IndexBusy
 
 

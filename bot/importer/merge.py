@@ -123,7 +123,7 @@ def plan_update(row: ImportRow, customer: Customer, root: Path, by: str, options
     changes += consent
     planned = Planned("update" if changes else "unchanged", customer.path, customer.id, row.line, by, changes, held)
     if changes:
-        old_text = (root / customer.path).read_text(encoding="utf-8")
+        old_text = (root / customer.path).read_bytes().decode("utf-8")  # keeps \r\n line ends
         planned.old_text = old_text
         planned.new_text = edited(old_text, customer, changes)
     return planned

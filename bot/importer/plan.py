@@ -1,8 +1,7 @@
 """From a read table to a plan for every row, and from the plan to files on disk.
 
-Planning reads and checks everything first (nothing is written while any row is still being
-read); writing then takes the same per-file lock as `rapport note` and replaces each file
-atomically, re-applying the change if someone edited the file in between.
+Planning reads and checks everything first: nothing is written while any row is still being
+read (`writing.py` then writes the plan).
 """
 
 from __future__ import annotations
@@ -13,14 +12,12 @@ from pathlib import Path
 
 from bot.importer.mapping import Resolved
 from bot.importer.matching import Matching, Rejected, dedupe, match
-from bot.importer.merge import Options, Planned, edited, new_path, plan_create, plan_update
+from bot.importer.merge import Options, Planned, new_path, plan_create, plan_update
 from bot.importer.reading import Table
 from bot.importer.rows import RowReader
 from bot.importer.yamledit import EditError
-from bot.index.manifest import atomic_write
 from bot.knowledge import folder
 from bot.knowledge.models import Customer
-from bot.knowledge.writer import file_lock
 
 
 @dataclass
@@ -74,33 +71,3 @@ def build(table: Table, resolved: Resolved, root: Path, today: dt.date, options:
         outcome.planned.append(planned)
     outcome.rejected.sort(key=lambda r: r.line)
     return outcome
-
-
-def write(outcome: Outcome, root: Path) -> None:
-    """Write every create and update; a file that cannot be written turns its row into a rejection."""
-    done: list[Planned] = []
-    for planned in outcome.writes:
-        try:
-            _write_one(planned, root, outcome.customers.get(planned.path))
-        except (OSError, EditError, ValueError) as exc:
-            outcome.rejected.append(Rejected(planned.line, [f"{planned.path} not written: {exc}"]))
-            continue
-        done.append(planned)
-    outcome.planned = [p for p in outcome.planned if p.kind == "unchanged" or p in done]
-    outcome.rejected.sort(key=lambda r: r.line)
-
-
-def _write_one(planned: Planned, root: Path, customer: Customer | None) -> None:
-    path = root / planned.path
-    assert planned.new_text is not None
-    with file_lock(path):
-        if planned.kind == "create":
-            if path.exists():
-                raise ValueError("a file with that name appeared during the import")
-            atomic_write(path, planned.new_text)
-            return
-        assert customer is not None
-        current = path.read_text(encoding="utf-8")
-        # Someone (a `rapport note`, an editor) changed the file since it was read: apply the same change to it.
-        text = planned.new_text if current == planned.old_text else edited(current, customer, planned.changes)
-        atomic_write(path, text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ ORDER = [
     *("id", "name", "preferred_name", "pronouns", "email", "phone", "company", "role", "segment", "tier"),
     *("lifetime_value", "customer_since", "contact", "interests", "avoid", "tags", "facts"),
 ]
+PLAIN_RE = re.compile(r"[^\W\d_][\w .,'&/()+@-]*(?<! )", re.UNICODE)
+_RESOLVER = yaml.resolver.Resolver()
 CONTACT_ORDER = ("channels", "frequency", "marketing_opt_out", "last_contacted")
 
 
@@ -41,8 +44,20 @@ def render(value: Any, key: str = "") -> str:
         return str(int(value))
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, str) and _plain(value, flow=False):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) and _plain(item, flow=True) for item in value):
+        return "[" + ", ".join(value) + "]"
     dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
     return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _plain(value: str, flow: bool) -> bool:
+    """Whether the text can be written unquoted and still read back as this same text (the fast path;
+    anything unusual goes through PyYAML's emitter, which quotes as needed)."""
+    if not PLAIN_RE.fullmatch(value) or (flow and "," in value) or ": " in value or " #" in value:
+        return False
+    return bool(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str")
 
 
 @dataclass
