@@ -57,7 +57,8 @@ def _plain(value: str, flow: bool) -> bool:
     anything unusual goes through PyYAML's emitter, which quotes as needed)."""
     if not PLAIN_RE.fullmatch(value) or (flow and "," in value) or ": " in value or " #" in value:
         return False
-    return bool(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str")
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == "tag:yaml.org,2002:str")
 
 
 @dataclass
