@@ -326,3 +326,15 @@ def test_every_preset_loads(name: str) -> None:
 
     spec = preset(name)
     assert spec.id_prefix and ({"name", "first_name"} & set(spec.columns))
+
+
+def test_the_readme_map_example_is_a_valid_map(tmp_path: Path) -> None:
+    from bot.importer.mapping import load_map
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("A map file (`--map`)", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "erp.yml"
+    path.write_text(example, encoding="utf-8")
+    spec = load_map(path)
+    assert spec.columns["email"] == ["E-Mail", "E-Mail privat"] and spec.values["tier"]["*"] == "standard"
+    assert spec.columns["name"] == ["name", "full name", "customer name", "contact name"]  # kept from generic
