@@ -38,7 +38,6 @@ WEIGHTS: dict[str, float] = {
 EXTRA_EVIDENCE = 0.05  # per further kind of evidence: "the facilities manager at Meridian" over anyone at Meridian
 LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
 TIE_MARGIN = 0.03
-STRONG_DESCRIPTION_SCORE = 0.55
 PARTIAL_COMPANY = 0.8  # the leading word of a company name alone ("Greenway" for Greenway Couriers)
 # Capitalised words that follow a first name without being a surname ("Tell Jane Thursday").
 NOT_SURNAMES = frozenset(
@@ -292,14 +291,24 @@ class CustomerFinder:
             return []
         return self.store.query("customers", text, n, where={"customer_id": cid})
 
-    def _names_a_stranger(self, text: str, best_description: float) -> bool:
-        """'Zebedee Quartermaine' matched no name: a weak description match must not stand in for them."""
-        if best_description >= STRONG_DESCRIPTION_SCORE:
-            return False
+    def _names_a_stranger(self, text: str) -> bool:
+        """'Zebedee Quartermaine' matched no name: no description match, however strong, stands in for them."""
         for first, second in capitalised_pairs(text):
-            if all(w not in NOT_NAMES and w not in self.names.by_token for w in (fold(first), fold(second))):
+            pair = (fold(first), fold(second))
+            if all(w not in NOT_NAMES and w not in self.names.by_token and w not in self.vocabulary for w in pair):
                 return True
         return False
+
+    def names_someone(self, text: str) -> bool:
+        """Whether a question that matched nobody still names a person: an email address, a stranger's
+        full name, or an unknown addressee ("reply to Oyelaran"). A single capitalised word may be a
+        place or a product, so it does not count."""
+        return bool(
+            EMAIL_RE.search(text)
+            or self._names_a_stranger(text)
+            or self.names.unknown_addressee(text)
+            or self.names.strangers(text, self.vocabulary)
+        )
 
     def find(self, text: str, limit: int = 10) -> list[Match]:
         exact = self.exact(text)
@@ -339,7 +348,7 @@ class CustomerFinder:
                         position=lx.position,
                     )
                 )
-        elif semantic and not self._names_a_stranger(text, max(sem_score.values(), default=0.0)):
+        elif semantic and not self._names_a_stranger(text):
             asked = {stem(w) for w in words(text) if w not in COMMON_WORDS}
             for cid, score in sem_score.items():
                 if score >= MIN_DESCRIPTION_SCORE:
