@@ -23,6 +23,7 @@ from filelock import Timeout
 
 from bot.index.documents import records_for
 from bot.index.erasure import Erasure
+from bot.index.failpoints import failpoint
 from bot.index.generations import remove_temp_files
 from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, read_manifest, write_manifest
 from bot.index.reader import IndexReader, StaleGeneration
@@ -105,14 +106,17 @@ class Index(IndexReader):
         interrupted = dirty.exists()
         if todo or gone:
             dirty.touch()
+        failpoint("sync-started")
         for start in range(0, len(todo), GROUP):
             self._index_group(store, manifest, todo[start : start + GROUP], report)
             if progress:
                 progress(min(start + GROUP, len(todo)), len(todo))
+        failpoint("records-added")
         for rel in gone:
             entry = manifest.files.pop(rel)
             store.delete_ids(entry.collection, entry.ids)  # type: ignore[arg-type]
             report.deleted.append(rel)
+        failpoint("records-deleted")
         check_duplicates(manifest)
         manifest.synced_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         if rebuild or erasing or interrupted:
@@ -121,6 +125,7 @@ class Index(IndexReader):
         else:
             write_manifest(self.dir, manifest)
             self._remember(manifest)
+        failpoint("generation-retired")
         dirty.unlink(missing_ok=True)
         self.erasures.finish(erasing)
         report.problems = manifest.problems
@@ -150,11 +155,13 @@ class Index(IndexReader):
             ids = [i for entry in manifest.files.values() if entry.collection == name for i in entry.ids]
             for batch in old.fetch(name, ids):
                 new.add(name, batch)
+        failpoint("generation-copied")
         return new
 
     def _commit(self, manifest: Manifest, store: VectorStore) -> None:
         """Write the manifest naming the new generation (the commit point), then retire the others."""
         write_manifest(self.dir, manifest)
+        failpoint("generation-committed")
         self._remember(manifest)
         with self._store_lock:
             self._store, self._store_generation = store, manifest.generation

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
+from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.folder import KnowledgeBase
@@ -150,8 +151,11 @@ class Knowledge:
         """Erase a customer: recorded first, so a crash at any later step is finished by the next sync."""
         customer = self.customer(customer_id)
         self.index.erasures.begin(customer_id, [customer.path])
+        failpoint("erasure-recorded")
         erase_file(self.root / customer.path)
+        failpoint("file-erased")
         self.feedback.forget_customer(customer_id)
+        failpoint("feedback-scrubbed")
         erased = self._try_sync()
         if erased:
             self.index.reaper.drain()  # the old generation leaves the disk before `forget` returns
