@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.writer import NoteError
+from bot.logs import configure_logging
 from bot.services.knowledge import Knowledge, UnknownCustomer
 from bot.services.lookup import Match
 
@@ -55,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--socket", action="store_true", help="Socket Mode (default)")
     mode.add_argument("--http", action="store_true", help="Events API over HTTP at /slack/events")
     p.add_argument("--port", type=int, default=3000)
-    p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default all interfaces)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP mode: address to listen on (default 127.0.0.1; 0.0.0.0 for a load balancer on another machine)",
+    )
     return parser
 
 
@@ -207,7 +212,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(settings.log_level)
     handler = COMMANDS.get(args.command)
     if handler is None:
         print(f"rapport {args.command}: not available in this build", file=sys.stderr)
