@@ -8,12 +8,14 @@ answers), request bodies or tokens, at any level, DEBUG included:
   openai and httpx log prompts) are held at INFO whatever LOG_LEVEL says;
 - Bolt's messages that quote a request body ("Unhandled request (...)", signature failures) are
   cut to their first words;
-- Slack tokens are masked, and no line is longer than MAX_LINE characters.
+- pydantic's quotes of an invalid payload are dropped, Slack tokens are masked, and no line is
+  longer than MAX_LINE characters.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from bot.slack.errors import redact
@@ -21,6 +23,8 @@ from bot.slack.errors import redact
 MAX_LINE = 1000
 PAYLOAD_LOGGERS = ("slack_sdk", "slack_bolt", "openai", "httpx", "httpcore", "urllib3", "chromadb", "watchfiles")
 BODY_MARKERS = ("Unhandled request (", "body: ", "request body", "for the request (")
+# pydantic's validation errors quote the input (a whole Slack payload); the field names are enough.
+INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|$)", re.MULTILINE)
 
 
 class LogPolicy(logging.Filter):
@@ -31,15 +35,16 @@ class LogPolicy(logging.Filter):
                 at = message.find(marker)
                 if at >= 0:
                     message = message[:at] + "(request body not logged)"
-        record.msg, record.args = _cut(message), None
+        record.msg, record.args = _clean(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = _cut(redact(record.exc_text))
+            record.exc_text = _clean(redact(record.exc_text))
         return True
 
 
-def _cut(text: str) -> str:
+def _clean(text: str) -> str:
+    text = INPUT_VALUE.sub("input_value=(not logged)", text)
     return "\n".join(line if len(line) <= MAX_LINE else line[: MAX_LINE - 20] + " …[cut]" for line in text.split("\n"))
 
 
