@@ -17,6 +17,7 @@ import importlib
 import logging
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -190,8 +191,8 @@ def dedup_store(redis_url: str | None, health: Reporter | None = None) -> DedupS
     client = redis.Redis.from_url(
         redis_url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=retry.Retry(backoff.NoBackoff(), 0)
     )
-    where = redis_url.split("@")[-1]  # never the password
-    return SharedDedup(client, health, where=f"Redis at {where}")
+    parts = urllib.parse.urlsplit(redis_url)  # host and port only: never the password
+    return SharedDedup(client, health, where=f"Redis at {parts.hostname}:{parts.port or 6379}")
 
 
 def once_key(body: dict[str, Any], request: Any) -> tuple[str, float] | None:
