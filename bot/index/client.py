@@ -40,7 +40,21 @@ def open_client(target: ChromaTarget) -> ClientAPI:
     # once fail with "table collections already exists". Opening is quick, so every Rapport process
     # (bot, `rapport note`, `rapport ask`) takes turns at it; the index's writer lock is separate.
     with FileLock(str(target.path.parent / "open.lock"), thread_local=False):
-        return chromadb.PersistentClient(path=str(target.path), settings=settings)
+        return chromadb.PersistentClient(path=fresh_view(target.path), settings=settings)
+
+
+def fresh_view(path: Path) -> str:
+    """A spelling of `path` that no Chroma system open in this process uses yet (`gen-000003/./.`).
+
+    Chroma keeps one system per path string, with the folder's vector index in memory, and that
+    index never sees vectors another process added after it was loaded. A new spelling gets a new
+    system that reads the folder as it is now; spellings come free again when their store closes.
+    """
+    systems = chromadb.api.shared_system_client.SharedSystemClient._identifier_to_system
+    base, k = str(path), 0
+    while (view := base + "/." * k) in systems:
+        k += 1
+    return view
 
 
 class Releasable(Protocol):

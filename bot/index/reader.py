@@ -37,7 +37,7 @@ class IndexReader:
         self._thread_lock = threading.RLock()
         self._store_lock = threading.Lock()
         self._store: VectorStore | None = None
-        self._store_generation = -1
+        self._store_key: tuple[int, tuple[int, int] | None] | None = None
         self._scopes: tuple[Manifest, dict[str, list[str]]] | None = None
         self._manifest_cache: tuple[tuple[int, int], Manifest] | None = None
         self.erasures = Erasures(self.dir)
@@ -107,21 +107,25 @@ class IndexReader:
         return store
 
     def store(self) -> VectorStore:
-        """The store of the committed generation (reopened when a compaction moved it on).
+        """The store of the committed generation, reopened when a compaction moved it on; in a process
+        that does not own the index, also whenever the owner wrote the manifest.
 
-        The store it replaces is not closed here: answers holding it finish on it, and it closes
-        (releasing its generation for removal) when the last of them lets go.
+        Chroma keeps a folder's vector index in memory and never sees what another process added
+        later, so a replica reads the owner's changes through a freshly opened store. The store it
+        replaces is not closed here: answers holding it finish on it, and it closes (releasing its
+        generation for removal) when the last of them lets go.
         """
         with self._store_lock:
             for _ in range(5):
                 generation = self.manifest().generation
-                if self._store is not None and generation == self._store_generation:
+                key = (generation, None if self.owns() else self.state())
+                if self._store is not None and key == self._store_key:
                     return self._store
                 try:
                     store = self._open(generation)
                 except StaleGeneration:
                     continue  # the owner moved on between our reading the manifest and opening it
-                self._store, self._store_generation = store, generation
+                self._store, self._store_key = store, key
                 return store
         raise StaleGeneration(f"the index at {self.dir} kept moving to new generations")
 
