@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author")
     p = sub.add_parser("forget", parents=[common], help="erase a customer: file and every vector")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
+    p = sub.add_parser(
+        "chroma-vacuum", help="on a Chroma server's machine, server stopped: reclaim what erasures left on its disk"
+    )
+    p.add_argument("--path", metavar="DIR", type=Path, required=True, help="the folder `chroma run --path` uses")
     p = sub.add_parser("serve", parents=[common], help="run the Slack bot")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (default)")
@@ -192,6 +196,21 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_chroma_vacuum(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index.server_vacuum import NotAChromaFolder, vacuum
+
+    try:
+        report = vacuum(args.path)
+    except NotAChromaFolder as exc:
+        print(f"rapport chroma-vacuum: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"removed {len(report.removed)} orphaned segment folder(s), kept {report.kept}; "
+        f"vacuumed chroma.sqlite3: {report.before:,} -> {report.after:,} bytes"
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
@@ -206,6 +225,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "note": cmd_note,
     "forget": cmd_forget,
     "serve": cmd_serve,
+    "chroma-vacuum": cmd_chroma_vacuum,
 }
 
 
