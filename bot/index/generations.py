@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import gc
 import logging
 import os
 import re
@@ -151,11 +152,19 @@ class Reaper:
 _REAPERS: weakref.WeakSet[Reaper] = weakref.WeakSet()
 
 
+EXIT_WAIT = 15.0  # seconds a process that is ending waits for replicas to let go of what it retired
+
+
 @atexit.register
 def _drain_at_exit() -> None:
-    """A short-lived `rapport forget` or `rapport index` finishes removing what it retired before it exits."""
+    """A short-lived `rapport forget` or `rapport index` finishes removing what it retired before it exits.
+
+    This process's own stores are about to go anyway; replicas reload within a second or two.
+    """
+    gc.collect()  # stores this process no longer uses release their reader locks
     for reaper in list(_REAPERS):
-        reaper.drain()
+        if reaper.pending:
+            reaper.drain(timeout=min(reaper.grace, EXIT_WAIT))
 
 
 def local_generations(index_dir: Path) -> set[int]:
