@@ -1,7 +1,8 @@
 """Scale-out robustness, measured: `python bench/replicas.py [--kills N]` prints the figures.
 
-- erasure under kill -9: `rapport forget` killed at each named step, and N more times after a
-  random delay, then `rapport index`; bytes of the canary left in any file (target 0 every run);
+- erasure under kill -9: `rapport forget` killed at each named step, and N more times a random
+  0-1.5 s after its pending-erasure record appears (a kill before that erases nothing and promises
+  nothing), then `rapport index`; bytes of the canary left in any file (target 0 every run);
 - two `rapport serve --http` replicas on one index: seconds until an opt-out edit, a new customer
   and a `rapport forget` reach the replica that does not own the index;
 - Redis stopped under a running bot: mentions answered while it is down, /healthz, recovery time;
@@ -47,7 +48,7 @@ def erasure_runs(work: Path, embedder: MiniLMEmbedding, random_kills: int) -> li
     build_index(template / "knowledge", template / "index", embedder)
     runs: list[tuple[str, int]] = []
     plans = [(step, None) for step in (*FORGET_STEPS, *SYNC_STEPS)]
-    plans += [("random", random.uniform(0.5, 6.0)) for _ in range(random_kills)]
+    plans += [("random", random.uniform(0.0, 1.5)) for _ in range(random_kills)]
     for n, (step, delay) in enumerate(plans):
         run = work / f"run-{n}"
         shutil.copytree(template, run)
@@ -59,6 +60,8 @@ def erasure_runs(work: Path, embedder: MiniLMEmbedding, random_kills: int) -> li
             env[ENV] = step
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if delay is not None:
+            while proc.poll() is None and not (index / "erasures.json").exists():
+                time.sleep(0.002)
             try:
                 proc.wait(delay)
             except subprocess.TimeoutExpired:
@@ -71,7 +74,8 @@ def erasure_runs(work: Path, embedder: MiniLMEmbedding, random_kills: int) -> li
             check=True,
             timeout=300,
         )
-        label = step if delay is None else f"random kill at {delay:.1f} s (exit {proc.returncode})"
+        outcome = "killed" if proc.returncode == -9 else f"finished first (exit {proc.returncode})"
+        label = step if delay is None else f"kill {delay:.2f} s after the record: {outcome}"
         runs.append((label, canary_bytes(run)))
     return runs
 
@@ -120,6 +124,7 @@ def propagation(work: Path, embedder: MiniLMEmbedding) -> dict[str, float]:
 
 
 def redis_down(work: Path, embedder: MiniLMEmbedding, count: int = 20) -> dict[str, object]:
+    work.mkdir(parents=True)
     redis_server = RedisServer(work)
     redis_server.start()
     index = sample_index(work / "index", work, embedder)

@@ -38,6 +38,7 @@ class IndexReader:
         self._store_lock = threading.Lock()
         self._store: VectorStore | None = None
         self._store_key: tuple[int, tuple[int, int] | None] | None = None
+        self._own_write: tuple[int, int] | None = None  # the manifest as this process last wrote it
         self._scopes: tuple[Manifest, dict[str, list[str]]] | None = None
         self._manifest_cache: tuple[tuple[int, int], Manifest] | None = None
         self.erasures = Erasures(self.dir)
@@ -68,9 +69,11 @@ class IndexReader:
         return (stat.st_mtime_ns, stat.st_size)
 
     def _remember(self, manifest: Manifest) -> None:
+        """After this process wrote the manifest: its store already holds what the manifest says."""
         key = self.state()
         if key is not None:
             self._manifest_cache = (key, manifest)
+            self._own_write = key
 
     def _committed_generation(self) -> int | None:
         manifest = read_manifest(self.dir)
@@ -118,7 +121,8 @@ class IndexReader:
         with self._store_lock:
             for _ in range(5):
                 generation = self.manifest().generation
-                key = (generation, None if self.owns() else self.state())
+                state = self.state()
+                key = (generation, None if self.owns() or state == self._own_write else state)
                 if self._store is not None and key == self._store_key:
                     return self._store
                 try:
