@@ -105,13 +105,16 @@ def propagation(work: Path, embedder: MiniLMEmbedding) -> dict[str, float]:
         out["opt-out edit"] = until(lambda t: "opted out of marketing" in t, ask)
         write(knowledge, "customers/zed.md", "---\nid: cus-9001\nname: Zed Quinn\nsegment: b2c\n---\n")
         out["new customer"] = until(lambda t: "Zed" in t, "Zed Quinn asked about decaf, what do I answer?")
+        started = time.monotonic()
         subprocess.run(
             rapport_cmd("forget", "cus-0001", "--knowledge", str(knowledge), "--index", str(index)),
             cwd=ROOT,
             capture_output=True,
             timeout=120,
         )
-        out["rapport forget"] = until(lambda t: "couldn't tell which customer" in t, ask)
+        ran = time.monotonic() - started
+        out["rapport forget: after the command returned"] = until(lambda t: "couldn't tell which customer" in t, ask)
+        out["rapport forget: from its start (it runs for)"] = ran + out["rapport forget: after the command returned"]
         start = time.monotonic()
         while canary_bytes(knowledge, index):
             time.sleep(0.1)
@@ -206,25 +209,30 @@ def hostile(work: Path, embedder: MiniLMEmbedding, rounds: int = 20) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kills", type=int, default=10, help="random-time kill -9 runs besides the named steps")
+    parser.add_argument("--only", choices=["erasure", "replicas", "redis", "hostile"], help="one section")
     args = parser.parse_args()
     embedder = MiniLMEmbedding()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        runs = erasure_runs(work / "erasure", embedder, args.kills)
-        print("## Erasure under kill -9 (then `rapport index`)")
-        for label, left in runs:
-            print(f"  {label:<48} canary bytes left: {left}")
-        clean = sum(1 for _, left in runs if left == 0)
-        print(f"  runs with 0 bytes left: {clean}/{len(runs)}")
-        print("## Two replicas: seconds until replica B shows the change")
-        for what, seconds in propagation(work / "replicas", embedder).items():
-            print(f"  {what:<40} {seconds:.1f}")
-        print("## Redis stopped under a running bot")
-        for key, value in redis_down(work / "redis", embedder).items():
-            print(f"  {key:<40} {value}")
-        print("## Hostile traffic against `rapport serve --http` (LOG_LEVEL=DEBUG)")
-        for key, value in hostile(work / "hostile", embedder).items():
-            print(f"  {key:<48} {value}")
+        if args.only in (None, "erasure"):
+            runs = erasure_runs(work / "erasure", embedder, args.kills)
+            print("## Erasure under kill -9 (then `rapport index`)")
+            for label, left in runs:
+                print(f"  {label:<48} canary bytes left: {left}")
+            clean = sum(1 for _, left in runs if left == 0)
+            print(f"  runs with 0 bytes left: {clean}/{len(runs)}")
+        if args.only in (None, "replicas"):
+            print("## Two replicas: seconds until replica B shows the change")
+            for what, seconds in propagation(work / "replicas", embedder).items():
+                print(f"  {what:<48} {seconds:.1f}")
+        if args.only in (None, "redis"):
+            print("## Redis stopped under a running bot")
+            for key, value in redis_down(work / "redis", embedder).items():
+                print(f"  {key:<48} {value}")
+        if args.only in (None, "hostile"):
+            print("## Hostile traffic against `rapport serve --http` (LOG_LEVEL=DEBUG)")
+            for key, value in hostile(work / "hostile", embedder).items():
+                print(f"  {key:<48} {value}")
 
 
 if __name__ == "__main__":
