@@ -94,6 +94,10 @@ def test_b_follows_the_owner(replicas: tuple[Served, Served]) -> None:
     took = until(asking(b, ASK_PEGGY, lambda text: NOT_FOUND in text, answers))
     assert all(FAILED not in x for x in answers)
     print(f"the erasure reached replica B in {took:.1f} s")
-    gone = until(lambda: canary_bytes(knowledge, index) == 0)
+    try:
+        gone = until(lambda: canary_bytes(knowledge, index) == 0)
+    except AssertionError:
+        left = [str(f) for f in index.rglob("*") if f.is_file() and CANARY.encode() in f.read_bytes().lower()]
+        raise AssertionError(f"the erased text is still in {left}; owner's log: {a.log()[-2000:]}") from None
     print(f"and left the disk {gone:.1f} s later")
     assert a.healthz()[0] == 200 and b.healthz()[0] == 200

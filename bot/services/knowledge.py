@@ -10,6 +10,7 @@ a new manifest (`follow`), within FOLLOW_INTERVAL seconds plus one reload.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 import time
@@ -111,7 +112,12 @@ class Knowledge:
         )
         snap = Snapshot(kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary))
         with self._lock:
-            self._snapshot, self._loaded = snap, state
+            old, self._snapshot, self._loaded = self._snapshot, snap, state
+        if old is not None and old.finder.store is not snap.finder.store:
+            # The old store closes (and frees its generation for removal) when nothing holds it; if it
+            # sits in a reference cycle only a full collection frees it, so erasure does not wait on one.
+            del old
+            gc.collect()
         return snap
 
     def behind(self) -> bool:
