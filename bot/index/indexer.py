@@ -202,7 +202,10 @@ class Index(IndexReader):
             collection, records = records_for(parsed, self.embedder.split_to_windows)
             old = manifest.files.get(rel)
             if old:
-                replaced.setdefault(old.collection, []).extend(old.ids)
+                # The file's first record (a customer's profile) is overwritten in place rather than
+                # deleted first, so a replica reading meanwhile always finds the customer.
+                kept = {records[0].id} if records else set()
+                replaced.setdefault(old.collection, []).extend(i for i in old.ids if i not in kept)
             stat = (self.root / rel).stat()
             item = parsed.item
             manifest.files[rel] = FileEntry(
