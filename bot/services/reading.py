@@ -216,7 +216,7 @@ class Reader:
         if wished and not self.purpose(question, customer)[1]:
             text = self.without_staff_ask(wanted or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
-        if self.complaint(_without_names(question, customer)):
+        if not self.verdict(question, customer).reply and self.complaint(_without_names(question, customer)):
             return CustomerMessage(text=question, origin="pasted"), "the request describes a problem they had"
         if context.strip():
             thread = quoted(context) or context.strip()
