@@ -278,8 +278,8 @@ class FactChooser:
                 counts[w] = counts.get(w, 0) + 1
         # Rarity of each word across the playbook: "brew" in 3 sentences says more than "coffee" in 40.
         self.rarity = {w: 1.0 / n for w, n in counts.items()}
-        # A word in more than a tenth of the sentences (and more than two) says what kind, not what about.
-        self.subject_rarity = 1.0 / max(2.0, 0.1 * len(everything))
+        # A word in more than a quarter of the sentences (and more than two) is the trade's, not a subject.
+        self.subject_rarity = 1.0 / max(2.0, 0.25 * len(everything))
         self.values = FactValues.of(customers)
         self.store = store
         self.meaning = meaning
