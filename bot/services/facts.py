@@ -132,7 +132,9 @@ class PlaybookSentences:
 
     def __init__(self, playbook: Iterable[PlaybookDoc]) -> None:
         self.by_paragraph: dict[str, list[Sentence]] = {}
+        self.page_words: dict[str, frozenset[str]] = {}  # path -> words of its customer-facing text
         for doc in playbook:
+            self.page_words[doc.path] = frozenset(words(doc.public_text))
             if doc.perks:
                 continue  # a perk is offered for its purpose only, within its interval (services.perks)
             for first, found in sentences_of(doc):
@@ -199,6 +201,7 @@ class Applies:
 
     customer: Customer
     values: FactValues
+    page_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @cached_property
     def variants(self) -> list[Variant]:
@@ -220,16 +223,21 @@ class Applies:
         found.append(Variant(SEGMENT_TERMS[segment], SEGMENT_TERMS[other], names=False))
         return found
 
-    def scopes(self, sentence: Sentence, text: str | None = None) -> list[str]:
+    def scopes(self, sentence: Sentence, variant: Variant, text: str | None = None) -> list[str]:
+        """Where a sentence says whom it is for, nearest first. The page title counts only for a page that
+        never names this customer's variant ("Prices and wholesale terms" also holds "Retail prices: …")."""
         text = sentence.text if text is None else text
         label = LABEL_RE.match(text)
-        return [label.group(0) if label else "", text, sentence.heading, sentence.title]
+        scopes = [label.group(0) if label else "", text, sentence.heading]
+        if not self.page_words.get(sentence.path, frozenset()) & variant.ours:
+            scopes.append(sentence.title)
+        return scopes
 
     def __call__(self, sentence: Sentence, text: str | None = None) -> bool:
         """The nearest scope that names a variant decides: the sentence's own label ("Wholesale prices: …"),
         then the sentence, its heading, its page title."""
         for variant in self.variants:
-            for scope in self.scopes(sentence, text):
+            for scope in self.scopes(sentence, variant, text):
                 verdict = variant.about_another(scope)
                 if verdict is not None:
                     if verdict:
@@ -278,8 +286,6 @@ class FactChooser:
                 counts[w] = counts.get(w, 0) + 1
         # Rarity of each word across the playbook: "brew" in 3 sentences says more than "coffee" in 40.
         self.rarity = {w: 1.0 / n for w, n in counts.items()}
-        # A word in more than a quarter of the sentences (and more than two) is the trade's, not a subject.
-        self.subject_rarity = 1.0 / max(2.0, 0.25 * len(everything))
         self.values = FactValues.of(customers)
         self.store = store
         self.meaning = meaning
@@ -299,7 +305,7 @@ class FactChooser:
         if not queries:
             return facts
         scored = self._score(queries, message is not None)
-        applies = Applies(customer, self.values) if customer else None
+        applies = Applies(customer, self.values, self.sentences.page_words) if customer else None
         public = [(s, x) for s, x in scored if not x.staff_only]
         if applies is not None:
             public = [(s, n) for s, x in public if (n := applies.narrowed(x)) is not None]
@@ -387,11 +393,10 @@ class FactChooser:
     def on_subject(self, asks: list[str], sentence: str, sim: float) -> bool:
         """Close in meaning is not enough when the model only sees the same kind of thing ("how much to fit
         studded tyres" vs "a brake bleed costs £35"): a sentence answers when it is very close, or shares a
-        word of substance with the question, one that few playbook sentences use (not "cost")."""
+        word of substance with the question (not one that only says what kind of value is asked, "cost")."""
         if sim >= CLEARLY:
             return True
-        shared = content_stems(" ".join(asks)) & content_stems(sentence) - kind_words()
-        return any(self.rarity.get(w, 1.0) >= self.subject_rarity for w in shared)
+        return bool(content_stems(" ".join(asks)) & content_stems(sentence) - kind_words())
 
     def _uncovered(self, message: str | None, chosen: list[Passage]) -> list[str]:
         """The questions in their message that no chosen fact comes close to."""
