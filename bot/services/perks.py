@@ -11,7 +11,7 @@ import datetime as dt
 
 from bot.core.plan import PerkOffer, Renewal
 from bot.knowledge.models import Customer, PlaybookDoc
-from bot.services.facts import split_sentences
+from bot.services.sentences import split_sentences
 from bot.services.text import fold, stems
 
 
