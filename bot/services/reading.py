@@ -213,15 +213,16 @@ class Reader:
         if said:
             text = self.without_staff_ask(what or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer said or asked"
+        if context.strip():
+            thread = quoted(context) or context.strip()
+            return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         wished, wanted = spoken(question, customer, wish=True)
         if wished and not self.purpose(question, customer)[1]:
             text = self.without_staff_ask(wanted or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
-        if not self.verdict(question, customer).reply and self.complaint(_without_names(question, customer)):
+        described = self.without_staff_ask(_without_names(question, customer))
+        if len(described.split()) >= 4 and not self.verdict(question, customer).reply and self.complaint(described):
             return CustomerMessage(text=question, origin="pasted"), "the request describes a problem they had"
-        if context.strip():
-            thread = quoted(context) or context.strip()
-            return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         return None, ""
 
     def without_staff_ask(self, text: str) -> str:
