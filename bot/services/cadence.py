@@ -51,7 +51,10 @@ def contact_state(customer: Customer, today: dt.date) -> ContactState:
     if window is None:
         return ContactState(last, None, False, False, accepts)
     if last is not None:
-        next_allowed = last + dt.timedelta(days=window)
+        # A date near the end of the calendar (9999-12-31) has no date `window` days later.
+        next_allowed = (
+            last + dt.timedelta(days=window) if last <= dt.date.max - dt.timedelta(days=window) else dt.date.max
+        )
         return ContactState(last, next_allowed, today < next_allowed, today > next_allowed, accepts)
     start = relationship_start(customer)
     overdue = start is not None and (today - start).days > window

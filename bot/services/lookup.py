@@ -109,8 +109,9 @@ class NameIndex:
         self.company_shape: dict[str, tuple[int, str]] = {}  # customer id -> (company words, leading word)
         self.role_size: dict[str, int] = {}
         for c in customers.values():
-            parts = words(c.name)
-            self._add(parts[0], c.id, "first")
+            parts = words(c.name)  # empty for a name in a script without ASCII letters after folding
+            if parts:
+                self._add(parts[0], c.id, "first")
             for part in parts[1:]:
                 self._add(part, c.id, "last")
                 if "'" in part or "’" in part:  # O'Connor is also written "OConnor" or "O Connor"
@@ -324,7 +325,8 @@ class CustomerFinder:
             semantic = self.semantic(text)
         else:
             semantic = {}
-        sem_score = {cid: max(h.score for h in hs) for cid, hs in semantic.items()}
+        # A customer whose vectors are not in the index yet (new file, re-index under way) has no hits.
+        sem_score = {cid: max((h.score for h in hs), default=0.0) for cid, hs in semantic.items()}
         matches: list[Match] = []
         if lexical:
             for cid, lx in lexical.items():
