@@ -50,6 +50,12 @@ _CONFIG_KEYS = frozenset(
 _SEPARATORS = (r"\n[ \t]*\n\s*", r"\n\s*", r"(?<=[.!?;:])\s+", r"\s+")
 
 Vectors = npt.NDArray[np.float32]
+
+
+class ModelUnavailable(RuntimeError):
+    """The embedding model is not on this machine and could not be downloaded (one line for the user)."""
+
+
 Span = tuple[int, int]
 Fits = Callable[[int, int], bool]
 
@@ -215,6 +221,26 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
     def _model_dir(self) -> Path:
         return Path(self.DOWNLOAD_PATH) / self.EXTRACTED_FOLDER_NAME
 
+    def ensure_available(self) -> None:
+        """Make sure the model files are here (chromadb downloads them once); else ModelUnavailable.
+
+        Offline or behind a proxy, the download fails deep inside httpx with a long traceback; the
+        person needs to know what is missing, where it must be and how to put it there.
+        """
+        try:
+            self._download_model_if_not_exists()
+        except Exception as exc:
+            where = self._model_dir()
+            shown = str(where).replace(str(Path.home()), "~", 1) + "/"
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'}"
+            raise ModelUnavailable(
+                f"the embedding model {self.MODEL_NAME} is missing from {shown} and could not be downloaded "
+                f"({reason}). On a machine with internet, download {self.MODEL_DOWNLOAD_URL} and unpack it into "
+                f"{str(Path(self.DOWNLOAD_PATH)).replace(str(Path.home()), '~', 1)}/ (it holds onnx/model.onnx and "
+                "onnx/tokenizer.json), or copy that folder from a machine where Rapport has run; a proxy can be "
+                "set with HTTPS_PROXY"
+            ) from exc
+
     def _tokenizer(self) -> Tokenizer:
         with self._load_lock:
             if self._tok is None:
@@ -229,7 +255,7 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
 
     def _load_tokenizer(self) -> Tokenizer:
         """tokenizer.json ships with truncation at 128 and fixed padding; we want neither."""
-        self._download_model_if_not_exists()
+        self.ensure_available()
         tokenizer = Tokenizer.from_file(str(self._model_dir() / "tokenizer.json"))
         tokenizer.no_truncation()
         tokenizer.no_padding()
@@ -237,7 +263,7 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
 
     def _load_session(self) -> Any:
         """One session, threads sized to this machine (chromadb leaves onnxruntime's default)."""
-        self._download_model_if_not_exists()
+        self.ensure_available()
         ort = self.ort
         options = ort.SessionOptions()
         options.log_severity_level = 3
