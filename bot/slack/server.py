@@ -23,6 +23,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.config import Settings
 from bot.index.indexer import IndexBusy
 from bot.services.container import build_services
+from bot.services.health import Health
 from bot.services.knowledge import Knowledge
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.app import MissingSetting, build_app, secret, web_client
@@ -56,20 +57,24 @@ class QuietHandler(WSGIRequestHandler):
 StartResponse = Callable[..., Any]
 
 
-def wsgi_app(app: App) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def wsgi_app(app: App, health: Health | None = None) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"ok\n"]
+            problems = health.problems() if health is not None else []
+            status = "503 Service Unavailable" if problems else "200 OK"
+            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+            lines = [f"{p.name}: {p.detail}" for p in problems] or ["ok"]
+            return ["\n".join(lines).encode() + b"\n"]
         return bolt(environ, start_response)  # type: ignore[arg-type]
 
     return application
 
 
-def make_http_server(app: App, host: str, port: int) -> WSGIServer:
-    return make_server(host, port, wsgi_app(app), server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+def make_http_server(app: App, host: str, port: int, health: Health | None = None) -> WSGIServer:
+    application = wsgi_app(app, health)
+    return make_server(host, port, application, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
 
 
 def required_tokens(settings: Settings, http: bool) -> dict[str, str]:
@@ -77,7 +82,7 @@ def required_tokens(settings: Settings, http: bool) -> dict[str, str]:
     return {name: secret(settings, name) for name in names}
 
 
-def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher | None:
+def start_knowledge(knowledge: Knowledge, stack: ExitStack, health: Health | None = None) -> KnowledgeWatcher | None:
     """Own the index for the process's lifetime and follow the folder; or read it, if another process owns it."""
     try:
         stack.enter_context(knowledge.index.lock())
@@ -88,7 +93,7 @@ def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher 
         )
         knowledge.reload()
         return None
-    watcher = KnowledgeWatcher(knowledge)
+    watcher = KnowledgeWatcher(knowledge, health=health)
     watcher.start()  # before the first sync, so an edit made during it is not missed
     stack.callback(watcher.stop)
     report = watcher.sync_now()
@@ -117,12 +122,12 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ExitStack() as stack:
         services = build_services(settings)
-        watcher = start_knowledge(services.knowledge, stack)
+        watcher = start_knowledge(services.knowledge, stack, services.health)
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
         try:
             if http:
-                server = make_http_server(app, host, port)
+                server = make_http_server(app, host, port, services.health)
                 log.info("Rapport is listening on http://%s:%d%s", host, port, EVENTS_PATH)
                 server.serve_forever()
             else:
