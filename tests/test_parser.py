@@ -127,3 +127,35 @@ def test_content_and_playbook_files() -> None:
     assert (
         parse_text("playbook/r.md", "---\ntopics: [x]\n---\n").problems[0].message == "missing required field 'title'"
     )
+
+
+def test_a_contact_block_that_cannot_be_fully_read_never_allows_more_than_it_says() -> None:
+    base = "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n"
+    typo = parse_text("customers/x.md", base + "  frequncy: never\n  channels: [sms]\n---\n").item
+    assert isinstance(typo, Customer)  # a misspelt key may have been the opt-out: read the careful way
+    assert typo.contact.frequency == "never" and typo.contact.marketing_opt_out and typo.contact.channels == ["sms"]
+    clean = parse_text("customers/x.md", base + "  channels: [sms, fax]\n  marketing_opt_out: false\n---\n").item
+    assert isinstance(clean, Customer)  # only the bad channel goes; what was written and readable stands
+    assert clean.contact.channels == ["sms"] and clean.contact.frequency == "monthly"
+    assert not clean.contact.marketing_opt_out
+
+
+def test_names_and_titles_need_a_letter_and_optional_text_may_be_blank() -> None:
+    blank = parse_text("customers/x.md", '---\nid: cus-1\nname: " "\nsegment: b2c\n---\n')
+    assert blank.item is None and blank.problems[0].severity == "error"
+    ok = parse_text("customers/x.md", "---\nid: cus-1\nname: 王伟\npreferred_name: '  '\nsegment: b2c\n---\n").item
+    assert isinstance(ok, Customer) and ok.display_name == "王伟"
+    assert parse_text("playbook/p.md", "---\ntitle: '--'\n---\nx\n").item is None
+
+
+def test_a_bad_perk_is_dropped_and_the_page_kept() -> None:
+    perks = "perks:\n  - name: Tasting\n    for: VIP\n  - name: Forever\n    every_days: 99999999\n"
+    text = f"---\ntitle: Perks\n{perks}---\nx\n"
+    parsed = parse_text("playbook/p.md", text)
+    assert parsed.item is not None and [p.name for p in parsed.item.perks] == ["Tasting"]  # type: ignore[union-attr]
+    assert all(p.severity == "warning" for p in parsed.problems)
+
+
+def test_an_unreadable_customer_file_keeps_its_raw_identity() -> None:
+    parsed = parse_text("customers/x.md", "---\nid: cus-9  # old\nname: 'Olga Petrova'\nemail: o@x.net\ntags: [\n---\n")
+    assert parsed.item is None and parsed.raw == {"id": "cus-9", "name": "Olga Petrova", "email": "o@x.net"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import types
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
@@ -18,8 +19,11 @@ from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from bot.knowledge.frontmatter import Document
-from bot.knowledge.models import Problem
+from bot.knowledge.models import Contact, Customer, Problem
 
+RAW_FIELD_RE = re.compile(r"^(?P<key>id|name|email)\s*:\s*(?P<value>.*?)\s*$")
+RAW_LINES = 60  # how far into a broken file its id, name and email lines are looked for
+CAREFUL_CONTACT = {"frequency": "never", "marketing_opt_out": True}
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
 MAX_PASSES = 5  # each pass drops everything its errors name; a second pass catches what the first hid
@@ -212,3 +216,47 @@ def _required(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:
     if info is None:
         info = next((f for f in model.model_fields.values() if f.alias == loc[0]), None)
     return info is not None and info.is_required()
+
+
+def raw_identity(text: str) -> dict[str, str]:
+    """The `id:`, `name:` and `email:` lines of a file, read as plain text (no YAML), so a customer
+    whose file cannot be read can still be found, named and erased."""
+    found: dict[str, str] = {}
+    for line in text.splitlines()[:RAW_LINES]:
+        match = RAW_FIELD_RE.match(line)
+        if match and match["key"] not in found:
+            value = match["value"].split(" #", 1)[0].strip().strip("\"'").strip()
+            if value:
+                found[match["key"]] = value[:200]
+    return found
+
+
+def careful_consent(
+    rel_path: str, doc: Document, customer: Customer, contact: object, problems: list[Problem]
+) -> Customer:
+    """Consent first: a `contact:` block we could not fully read never allows more than it says.
+
+    What was written and readable stands; a consent setting lost with the bad part is read as the
+    most careful value (no proactive contact, no marketing) until the file is fixed.
+    """
+    written = doc.data.get("contact")
+    if not isinstance(written, dict):
+        lost = set(CAREFUL_CONTACT)  # the whole block was unreadable
+    else:
+        kept = contact if isinstance(contact, dict) else {}
+        lost = {key for key in written if key not in kept}
+        if lost - set(Contact.model_fields):  # an unknown key may be a misspelt consent setting
+            lost |= set(CAREFUL_CONTACT) - set(kept)
+    careful = {key: value for key, value in CAREFUL_CONTACT.items() if key in lost}
+    if not careful:
+        return customer
+    shown = ", ".join(f"{key}: {str(value).lower()}" for key, value in careful.items())
+    problems.append(
+        Problem(
+            path=rel_path,
+            line=doc.line_of(("contact",)),
+            message=f"contact could not be fully read, so until it is fixed it is read as {shown} (consent first)",
+            severity="warning",
+        )
+    )
+    return customer.model_copy(update={"contact": customer.contact.model_copy(update=careful)})

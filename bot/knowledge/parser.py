@@ -19,7 +19,6 @@ from bot.knowledge import lenient
 from bot.knowledge.frontmatter import Document, FrontMatterError, split
 from bot.knowledge.models import (
     HISTORY_CHANNELS,
-    Contact,
     ContentItem,
     Customer,
     HistoryEntry,
@@ -43,11 +42,6 @@ TOP_HEADING_RE = re.compile(r"^#{1,2}\s+(?P<title>.+?)\s*#*\s*$")  # '# X' or '#
 STAFF_ONLY_RE = re.compile(r"^(?:for\s+)?staff[\s_-]*only\b", re.I)
 
 
-RAW_FIELD_RE = re.compile(r"^(?P<key>id|name|email)\s*:\s*(?P<value>.*?)\s*$")
-RAW_LINES = 60  # how far into a broken file its id, name and email lines are looked for
-CAREFUL_CONTACT = {"frequency": "never", "marketing_opt_out": True}
-
-
 @dataclass
 class ParsedFile:
     path: str
@@ -56,19 +50,6 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     key_lines: dict[str, int] = field(default_factory=dict)
     raw: dict[str, str] = field(default_factory=dict)  # a customer file that could not be read: its id/name/email lines
-
-
-def raw_identity(text: str) -> dict[str, str]:
-    """The `id:`, `name:` and `email:` lines of a file, read as plain text (no YAML), so a customer
-    whose file cannot be read can still be found, named and erased."""
-    found: dict[str, str] = {}
-    for line in text.splitlines()[:RAW_LINES]:
-        match = RAW_FIELD_RE.match(line)
-        if match and match["key"] not in found:
-            value = match["value"].split(" #", 1)[0].strip().strip("\"'").strip()
-            if value:
-                found[match["key"]] = value[:200]
-    return found
 
 
 def kind_of(rel_path: str) -> Kind | None:
@@ -86,7 +67,7 @@ def parse_text(rel_path: str, text: str) -> ParsedFile:
     except FrontMatterError as exc:
         result.problems.append(Problem(path=rel_path, line=exc.line, message=exc.message))
         if kind == "customer":
-            result.raw = raw_identity(text)
+            result.raw = lenient.raw_identity(text)
         return result
     result.key_lines = doc.key_lines
     try:
@@ -102,7 +83,7 @@ def parse_text(rel_path: str, text: str) -> ParsedFile:
         message = f"could not read this file ({type(exc).__name__}: {str(exc)[:100]}); please report it"
         result.problems.append(Problem(path=rel_path, line=1, message=message))
     if kind == "customer" and result.item is None:
-        result.raw = raw_identity(text)
+        result.raw = lenient.raw_identity(text)
     return result
 
 
@@ -233,7 +214,7 @@ def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer
     if customer is None:
         return None
     if any(loc[0] == "contact" for loc in outcome.dropped):
-        customer = _careful_consent(rel_path, doc, customer, outcome.data.get("contact"), problems)
+        customer = lenient.careful_consent(rel_path, doc, customer, outcome.data.get("contact"), problems)
     if customer.contact.channels == []:
         problems.append(
             Problem(
@@ -244,37 +225,6 @@ def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer
             )
         )
     return customer
-
-
-def _careful_consent(
-    rel_path: str, doc: Document, customer: Customer, contact: object, problems: list[Problem]
-) -> Customer:
-    """Consent first: a `contact:` block we could not fully read never allows more than it says.
-
-    What was written and readable stands; a consent setting lost with the bad part is read as the
-    most careful value (no proactive contact, no marketing) until the file is fixed.
-    """
-    written = doc.data.get("contact")
-    if not isinstance(written, dict):
-        lost = set(CAREFUL_CONTACT)  # the whole block was unreadable
-    else:
-        kept = contact if isinstance(contact, dict) else {}
-        lost = {key for key in written if key not in kept}
-        if lost - set(Contact.model_fields):  # an unknown key may be a misspelt consent setting
-            lost |= set(CAREFUL_CONTACT) - set(kept)
-    careful = {key: value for key, value in CAREFUL_CONTACT.items() if key in lost}
-    if not careful:
-        return customer
-    shown = ", ".join(f"{key}: {str(value).lower()}" for key, value in careful.items())
-    problems.append(
-        Problem(
-            path=rel_path,
-            line=doc.line_of(("contact",)),
-            message=f"contact could not be fully read, so until it is fixed it is read as {shown} (consent first)",
-            severity="warning",
-        )
-    )
-    return customer.model_copy(update={"contact": customer.contact.model_copy(update=careful)})
 
 
 def _content(rel_path: str, doc: Document, problems: list[Problem]) -> ContentItem | None:
