@@ -6,8 +6,9 @@
 The mutants (`bench/mutate.py`, fixed seed) go into folders next to the good files (the sample
 folder and a few synthetic ones), a batch at a time. A worker process runs, per batch: parse each
 file, `rapport check`'s load, `rapport index`'s sync, then an `ask` and a lookup about every mutant
-that became a customer (or names one whose file is broken). The parent watches it: a step silent
-for longer than `--hang` seconds is a hang, a resident size over `--memory` MB a blow-up, an
+that became a customer (or names one whose file is broken). The parent watches it: a step using
+more than `--hang` CPU seconds (CPU, so a busy machine does not count) or no progress at all for
+`--stall` seconds (a read that blocks) is a hang, a resident size over `--memory` MB a blow-up, an
 exception or a dead worker a crash; the file is named, and the batch runs again without it. It
 prints crashes, hangs and blow-ups (target 0), and good files indexed next to bad ones (target all).
 """
@@ -89,7 +90,7 @@ def worker(batch: Path, asks: int) -> None:
 
     def step(name: str, rel: str, fn: Callable[[], object]) -> object:
         _say(step=name, file=rel)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         try:
             return fn()
         except Exception as exc:
@@ -97,7 +98,8 @@ def worker(batch: Path, asks: int) -> None:
             _say(crash=rel, step=name, error=f"{type(exc).__name__}: {exc}"[:300], trace=traceback.format_exc()[-1500:])
             return None
         finally:
-            _say(took=round(time.monotonic() - started, 3), step=name, file=rel)
+            took, used = time.monotonic() - started, time.process_time() - cpu
+            _say(took=round(took, 3), cpu=round(used, 3), step=name, file=rel)
 
     mine = [e.rel for e in files.scan(root) if e.rel not in good]
     for rel in mine:
@@ -159,6 +161,15 @@ def _rss_mb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time the process used so far (user + system): work done, whatever else loads the machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _mutant_of(rel: str, mutants: list[Mutant]) -> Mutant | None:
@@ -243,15 +254,16 @@ def _run_once(
 
     threading.Thread(target=read, daemon=True).start()
     current, last, result, error = ("start", "*"), time.monotonic(), None, ""
+    step_cpu = 0.0
     failure: Failure | None = None
     while True:
         try:
             data = json.loads(lines.get(timeout=0.2))
             last = time.monotonic()
             if "step" in data and "took" not in data:
-                current = (data["step"], data["file"])
-            elif "took" in data and data["took"] > figures.slowest[0]:
-                figures.slowest = (data["took"], f"{data['step']} {data['file']}")
+                current, step_cpu = (data["step"], data["file"]), _cpu_seconds(proc.pid)
+            elif "took" in data and data["cpu"] > figures.slowest[0]:
+                figures.slowest = (data["cpu"], f"{data['step']} {data['file']}, {data['took']:.1f} s wall")
             elif "crash" in data and data["crash"] == "*":
                 error = data["error"]  # the worker stops; the batch is halved to find the file
             elif "crash" in data:
@@ -265,8 +277,10 @@ def _run_once(
         figures.peak_mb = max(figures.peak_mb, rss)
         if rss > args.memory:
             failure = Failure("blowup", current[1], current[0], f"resident {rss} MB")
-        elif time.monotonic() - last > args.hang:
-            failure = Failure("hang", current[1], current[0], f"no progress for {args.hang} s")
+        elif _cpu_seconds(proc.pid) - step_cpu > args.hang:
+            failure = Failure("hang", current[1], current[0], f"one step used over {args.hang:.0f} s of CPU")
+        elif time.monotonic() - last > args.stall:
+            failure = Failure("hang", current[1], current[0], f"no progress for {args.stall:.0f} s")
         elif proc.poll() is not None and eof.is_set() and lines.empty():
             if result is None:
                 failure = Failure("crash", current[1], current[0], error or f"worker exited with {proc.returncode}")
@@ -310,12 +324,13 @@ def report(f: Figures, args: argparse.Namespace) -> str:
     lines = [
         f"mutation corpus: {f.files:,} files (seed {args.seed}), {f.batches} worker runs, "
         f"{good_per} good files in each",
-        f"crashes: {f.count('crash')}   hangs (a step silent > {args.hang:.0f} s): {f.count('hang')}   "
+        f"crashes: {f.count('crash')}   hangs (a step over {args.hang:.0f} CPU-s, or {args.stall:.0f} s stalled): "
+        f"{f.count('hang')}   "
         f"blow-ups (resident > {args.memory:,} MB): {f.count('blowup')}",
         f"good files indexed next to bad ones: {f.good_indexed:,}/{f.good_checked:,}",
         f"links followed out of the folder: {f.leaks}",
         f"mutants served (with or without warnings): {f.served:,}; not served (errors, skipped): {f.not_served:,}",
-        f"slowest step: {f.slowest[0]:.1f} s ({f.slowest[1]}); peak worker RSS {f.peak_mb} MB; "
+        f"costliest step: {f.slowest[0]:.1f} CPU-s ({f.slowest[1]}); peak worker RSS {f.peak_mb} MB; "
         f"total {f.seconds / 60:.1f} min",
     ]
     lines += [f"  {x.kind}: {x.file} during {x.step}: {x.detail}" for x in f.failures]
@@ -329,7 +344,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=10)
     p.add_argument("--batch", type=int, default=50, help="mutants per worker folder")
     p.add_argument("--asks", type=int, default=10_000, help="asks per batch (all by default)")
-    p.add_argument("--hang", type=float, default=120.0, help="seconds one step may stay silent")
+    p.add_argument("--hang", type=float, default=120.0, help="CPU seconds one step may use")
+    p.add_argument("--stall", type=float, default=600.0, help="seconds without any progress (a blocked read)")
     p.add_argument("--memory", type=int, default=2048, help="resident MB counted as a blow-up")
     p.add_argument("--work", type=Path, default=HERE / ".work" / "mutants")
     p.add_argument("--keep", action="store_true", help="keep the batch folders")
