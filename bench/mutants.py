@@ -309,7 +309,7 @@ def run(args: argparse.Namespace) -> Figures:
     started = time.monotonic()
     args.work.mkdir(parents=True, exist_ok=True)
     base = build_base(args.work)
-    mutants = corpus(args.files, args.seed, SAMPLE, every_special=True)
+    mutants = corpus(args.files, args.seed, SAMPLE, frozenset(args.skip))
     figures = Figures(files=len(mutants))
     for start in range(0, len(mutants), args.batch):
         run_batch(base, mutants[start : start + args.batch], f"b{start:05d}", args, figures)
@@ -349,6 +349,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=int, default=2048, help="resident MB counted as a blow-up")
     p.add_argument("--work", type=Path, default=HERE / ".work" / "mutants")
     p.add_argument("--keep", action="store_true", help="keep the batch folders")
+    p.add_argument("--skip", action="append", default=[], metavar="KIND", help="leave out a special kind of file")
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     return p
 

@@ -33,7 +33,7 @@ GOOD_EXTRA = {
     "company: 上海咖啡\n---\n## History\n- 2026-10-01 email in: 询问研磨机的保修。\n",
     "customers/zz-long.md": "---\nid: cus-long\nname: Lorna Longhistory\nsegment: b2c\ncontact:\n  frequency: weekly\n"
     "---\n## History\n"
-    + "".join(f"- 2025-{m:02d}-{d:02d} email in: About order {m}{d}.\n" for m in range(1, 13) for d in range(1, 29)),
+    + "".join(f"- 2025-{m:02d}-{d:02d} email in: About order {m}{d}.\n" for m in range(1, 13) for d in (1, 9, 17, 25)),
     "customers/zz-crlf.md": "---\r\nid: cus-crlf\r\nname: Carla Returns\r\nsegment: b2c\r\ntier: vip\r\n---\r\n"
     "## History\r\n- 2026-10-01 phone in: Asked about the returns window.\r\n",
     "customers/zz-bom.md": "\ufeff---\nid: cus-bom\nname: Bo Marker\nsegment: b2c\nfacts:\n  plan: Club annual\n"
@@ -213,14 +213,13 @@ def mutant(rng: random.Random, n: int, good: dict[str, str]) -> Mutant:
     return Mutant(rel=f"{folder}/m{n:05d}-{stem}.md", data=data, what="+".join(done))
 
 
-def corpus(n: int, seed: int, sample: Path, every_special: bool = False) -> list[Mutant]:
-    """`n` mutants; with `every_special`, one file of each special kind is added after them."""
+def corpus(n: int, seed: int, sample: Path, skip: frozenset[str] = frozenset()) -> list[Mutant]:
+    """`n` mutants, then one file of each special kind (but those in `skip`)."""
     rng = random.Random(seed)
     good = base_files(sample)
     out = [mutant(rng, i, good) for i in range(n)]
-    if every_special:
-        out += [Mutant(f"customers/m{n + i:05d}-{k}.md", None, k, k) for i, k in enumerate(SPECIALS)]
-    return out
+    kinds = [k for k in SPECIALS if k not in skip]
+    return out + [Mutant(f"customers/m{n + i:05d}-{k}.md", None, k, k) for i, k in enumerate(kinds)]
 
 
 def _person(cid: str, name: str) -> str:

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.mutants import parser, report, run
 
 
+@pytest.mark.timeout(1200)  # about a minute on two free cores; far more on a shared, loaded machine
 def test_no_crash_hang_or_blow_up_and_every_good_file_indexed(tmp_path: Path) -> None:
-    args = parser().parse_args(["--files", "60", "--batch", "100", "--seed", "7", "--work", str(tmp_path)])
+    # The file just under the 1 MB cap costs 1,000 embeddings: bench/mutants.py runs it, CI leaves it out.
+    options = ["--files", "40", "--batch", "100", "--seed", "7", "--skip", "near_cap", "--work", str(tmp_path)]
+    args = parser().parse_args(options)
     figures = run(args)
     summary = report(figures, args)
-    assert figures.files == 78, summary
+    assert figures.files == 57, summary
     assert not figures.failures, summary  # crashes, hangs and blow-ups, each with its file
     assert figures.good_checked > 0 and figures.good_indexed == figures.good_checked, summary
     assert figures.leaks == 0, summary
-    assert figures.served > 30 and figures.not_served > 18, summary  # the corpus does break files
+    assert figures.served > 15 and figures.not_served > 18, summary  # the corpus does break files
