@@ -26,6 +26,7 @@ from bot.knowledge.models import (
     PlaybookSection,
     Problem,
     Section,
+    fact_key,
 )
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,8 @@ def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer
     history = _history(rel_path, sections.get("history", []), problems)
     notes = _blocks(sections.get("notes", []))
     private = _blocks(sections.get("private", []))
-    extra = {"path": rel_path, "history": history, "notes": notes, "private": private}
+    fact_lines = {fact_key(k[6:]): n for k, n in doc.key_lines.items() if k.startswith("facts.") and k.count(".") == 1}
+    extra = {"path": rel_path, "history": history, "notes": notes, "private": private, "fact_lines": fact_lines}
     outcome = lenient.validate(Customer, rel_path, doc, extra, problems)
     customer = outcome.item
     if customer is None:
