@@ -8,6 +8,7 @@ the person is told that it was cut.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 MAX_QUESTION_CHARS = 4_000  # a long email; about four model windows of the embedding model
@@ -46,3 +47,8 @@ def bound(text: str, limit: int = MAX_QUESTION_CHARS) -> Bounded:
     head = int(room * HEAD_SHARE)
     tail = room - head
     return Bounded(text[:head].rstrip() + JOIN + text[-tail:].lstrip(), len(text), limit, head, tail)
+
+
+def days_after(day: dt.date, days: int) -> dt.date:
+    """`day` plus `days`, or the last date there is: a date written as 9999-12-31 has no later one."""
+    return day + dt.timedelta(days=days) if day <= dt.date.max - dt.timedelta(days=days) else dt.date.max
