@@ -49,7 +49,8 @@ def mention(bot: Bot, text: str, event_id: str) -> dict[str, Any]:
     payload["event"]["text"] = f"<@{BOT_USER_ID}> {text}"
     bot.fake.reset()
     bot.send(payload)
-    return bot.fake.wait_for("chat.postMessage")[0].args
+    # Generous: embedding a 4,000-character message takes seconds, far more on a loaded machine.
+    return bot.fake.wait_for("chat.postMessage", timeout=180)[0].args
 
 
 def test_a_long_message_is_cut_said_so_and_answered(bot: Bot) -> None:
