@@ -313,8 +313,13 @@ def run(args: argparse.Namespace) -> Figures:
     figures = Figures(files=len(mutants))
     for start in range(0, len(mutants), args.batch):
         run_batch(base, mutants[start : start + args.batch], f"b{start:05d}", args, figures)
-        print(f"\r{min(start + args.batch, len(mutants))}/{len(mutants)} files", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        done = min(start + args.batch, len(mutants))
+        print(  # a line per batch: a long run can be read while it goes
+            f"{done}/{len(mutants)} files: {len(figures.failures)} failures, good indexed "
+            f"{figures.good_indexed}/{figures.good_checked}, {time.monotonic() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     figures.seconds = time.monotonic() - started
     return figures
 
