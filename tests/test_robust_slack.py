@@ -21,7 +21,7 @@ from bot.index.embedding import MiniLMEmbedding
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.server import make_http_server, start_knowledge
 from tests.conftest import SAMPLE, write
-from tests.fake_slack import BOT_USER_ID, Bot, all_text, load, running_bot, sample_index
+from tests.fake_slack import BOT_USER_ID, SIGNING_SECRET, Bot, all_text, load, running_bot, sample_index
 
 OLGA = "---\nid: cus-olga\nname: Olga Petrova\nemail: olga@example.net\nsegment: b2c\ninterests: [unclosed\n---\n"
 EXPECTED = "customers/olga-petrova.md has errors (line 7): fix it with `rapport check`"
@@ -86,7 +86,7 @@ def get(url: str) -> tuple[int, str]:
 
 def test_health_problems_fail_healthz_and_reach_admins(bot: Bot) -> None:
     health = bot.rt.services.health
-    server = make_http_server(bot.app, "127.0.0.1", 0, health)
+    server = make_http_server(bot.app, "127.0.0.1", 0, signing_secret=SIGNING_SECRET, health=health)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/healthz"
     try:

@@ -1,21 +1,27 @@
 """The knowledge the services read: the parsed folder, the index, the customer finder.
 
 One object per process, built once and passed down. A reload swaps in a new
-snapshot atomically, so a question being answered never sees half an update.
+snapshot atomically, so a question being answered never sees half an update:
+it keeps the snapshot (and the index generation) it started with. A replica
+that does not own the index follows the owner: it reloads when the owner writes
+a new manifest (`follow`), within FOLLOW_INTERVAL seconds plus one reload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
 from bot.core.answer import Answer
+from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.folder import BrokenCustomer, KnowledgeBase
@@ -23,12 +29,16 @@ from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
 from bot.services.facts import FactChooser
+from bot.services.feedback import FeedbackLog
 from bot.services.guard import Identities
+from bot.services.health import Health
 from bot.services.lookup import CustomerFinder
 from bot.services.meaning import Meaning
 from bot.services.text import fold, words
 
 log = logging.getLogger(__name__)
+
+FOLLOW_INTERVAL = 1.0  # seconds between a replica's looks at the owner's manifest
 
 
 @dataclass(frozen=True)
@@ -73,14 +83,14 @@ class ErasureTarget:
     """What `forget` would erase: a customer file, readable or not, and how to name it to a person."""
 
     path: str
-    customer_id: str
+    customer_id: str | None  # None: a file too broken to name its id
     name: str | None
     broken: BrokenCustomer | None = None
 
     @property
     def shown(self) -> str:
-        who = f"{self.name} ({self.customer_id})" if self.name else self.customer_id
-        return f"{who}, {self.path}" + (" (the file has errors)" if self.broken else "")
+        who = " ".join(filter(None, [self.name, f"({self.customer_id})" if self.customer_id else None]))
+        return ", ".join(filter(None, [who, self.path])) + (" (the file has errors)" if self.broken else "")
 
 
 class UnknownCustomer(LookupError):
@@ -92,13 +102,18 @@ class BrokenFile(LookupError):
 
 
 class Knowledge:
-    def __init__(self, settings: Settings, index: Index | None = None) -> None:
+    def __init__(self, settings: Settings, index: Index | None = None, health: Health | None = None) -> None:
         self.settings = settings
         self.index = index or Index(settings)
+        self.health = health or Health()
+        self.feedback = FeedbackLog.for_settings(settings)
+        # An erasure finished after a crash scrubs the feedback log too, whoever finishes it.
+        self.index.scrubbers.append(self.feedback.forget_customer)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         # One per process: the playbook's sentence vectors are kept across reloads.
         self.meaning = Meaning(self.index.embedder)
+        self._loaded: tuple[int, int] | None = None  # the manifest the snapshot was loaded after
 
     @property
     def root(self) -> Path:
@@ -114,6 +129,7 @@ class Knowledge:
         return self._snapshot
 
     def reload(self) -> Snapshot:
+        state = self.index.state()  # read first: an update while loading is picked up by the next look
         kb = folder.load(self.root)
         vocabulary = frozenset(
             words(
@@ -129,8 +145,23 @@ class Knowledge:
             kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary), meaning=self.meaning
         )
         with self._lock:
-            self._snapshot = snap
+            old, self._snapshot, self._loaded = self._snapshot, snap, state
+        if old is not None and old.finder.store is not snap.finder.store:
+            # The old store closes (and frees its generation for removal) when nothing holds it; if it
+            # sits in a reference cycle only a full collection frees it, so erasure does not wait on one.
+            del old
+            gc.collect()
         return snap
+
+    def behind(self) -> bool:
+        """True when the owner wrote the manifest after this process last loaded it."""
+        return self.index.state() != self._loaded
+
+    def follow(self, interval: float = FOLLOW_INTERVAL) -> Follower:
+        """Reload whenever the index's owner commits a change (for replicas that do not own it)."""
+        follower = Follower(self, interval)
+        follower.start()
+        return follower
 
     def sync(self, full: bool = False, wait: float = 0, progress: object = None) -> SyncReport:
         report = self.index.sync(full=full, wait=wait, progress=progress)  # type: ignore[arg-type]
@@ -177,8 +208,8 @@ class Knowledge:
                 return ErasureTarget(path, customer.id, customer.name)
             broken = kb.broken_by_path(path)
             if broken is None:  # a file that was never listed (an undecodable name): erase it by its path
-                return ErasureTarget(path, path, None)
-            return ErasureTarget(path, broken.id or path, broken.name, broken)
+                return ErasureTarget(path, None, None)
+            return ErasureTarget(path, broken.id, broken.name, broken)
         customer = kb.customers.get(ref)
         if customer is not None:
             return ErasureTarget(customer.path, customer.id, customer.name)
@@ -212,11 +243,20 @@ class Knowledge:
         return NoteResult(customer_id, customer.path, number, indexed)
 
     def forget(self, ref: str | ErasureTarget) -> ForgetResult:
-        """Erase a customer's file and every vector of it; `ref` is an id, a path or an erasure target."""
+        """Erase a customer (`ref`: an id, a file path or an erasure target), readable or not: recorded
+        first, so a crash at any later step is finished by the next sync."""
         target = ref if isinstance(ref, ErasureTarget) else self.erasure_target(ref)
+        self.index.erasures.begin(target.customer_id, [target.path])
+        failpoint("erasure-recorded")
         erase_file(self.root / target.path)
+        failpoint("file-erased")
+        if target.customer_id:
+            self.feedback.forget_customer(target.customer_id)
+        failpoint("feedback-scrubbed")
         erased = self._try_sync()
-        return ForgetResult(target.customer_id, target.path, erased)
+        if erased:
+            self.index.reaper.drain()  # the old generation leaves the disk before `forget` returns
+        return ForgetResult(target.customer_id or target.path, target.path, erased)
 
     def _try_sync(self) -> bool:
         try:
@@ -229,6 +269,42 @@ class Knowledge:
                 self._snapshot = None
             return False
         return True
+
+
+class Follower:
+    """A replica's background look at the owner's manifest; a failed reload is reported in health."""
+
+    def __init__(self, knowledge: Knowledge, interval: float) -> None:
+        self.knowledge = knowledge
+        self.interval = interval
+        self.reloads = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rapport-follower", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if self.knowledge.behind():
+                self.check()
+
+    def check(self) -> None:
+        health = self.knowledge.health
+        started = time.monotonic()
+        try:
+            self.knowledge.reload()
+        except Exception:
+            log.exception("reloading the index its owner updated failed; answering from the previous one")
+            health.report("index", False, "this replica could not load the index its owner updated; see the log")
+            return
+        self.reloads += 1
+        health.report("index", True)
+        log.info("index updated by its owner: reloaded in %.2f s", time.monotonic() - started)
 
 
 def broken_matches(broken: list[BrokenCustomer], query: str) -> list[BrokenCustomer]:

@@ -341,8 +341,7 @@ class CustomerFinder:
             semantic = self.semantic(text)
         else:
             semantic = {}
-        # A customer whose vectors are not in the index yet (new file, re-index under way) has no hits.
-        sem_score = {cid: max((h.score for h in hs), default=0.0) for cid, hs in semantic.items()}
+        sem_score = {cid: max(h.score for h in hs) for cid, hs in semantic.items() if hs}
         matches: list[Match] = []
         if lexical:
             for cid, lx in lexical.items():

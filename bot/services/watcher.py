@@ -48,7 +48,7 @@ class KnowledgeWatcher:
         retry_seconds: float = 1.0,
     ) -> None:
         self.knowledge = knowledge
-        self.health = health or Health()
+        self.health = health or knowledge.health  # the process's registry (Services.health shares it)
         self.retry_seconds = retry_seconds
         self.quiet_ms = quiet_ms
         self.max_wait_ms = max_wait_ms
