@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -31,7 +32,8 @@ class NoteError(ValueError):
 def file_lock(path: Path, timeout: float = 30) -> FileLock:
     """A cross-process lock for one knowledge file, kept outside the knowledge folder."""
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    # realpath, not Path.resolve: it never raises, even on a link loop (which `forget` must still erase).
+    key = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:32]
     return FileLock(str(LOCK_DIR / f"{key}.lock"), timeout=timeout, thread_local=False)
 
 

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.core.answer import Answer
+from bot.core.bounds import MAX_CONTEXT_CHARS, bound
 from bot.knowledge.models import Customer
 from bot.services import content
 from bot.services.cadence import contact_state
@@ -22,7 +23,6 @@ from bot.slack.surface import Surface
 log = logging.getLogger(__name__)
 
 THREAD_LIMIT = 50
-CONTEXT_CHARS = 4000
 
 
 def thread_context(
@@ -44,7 +44,7 @@ def thread_context(
         if m.get("ts") != skip_ts and m.get("user") != bot_user_id and not (bot_id and m.get("bot_id") == bot_id)
     ]
     joined = "\n".join(t for t in texts if t)
-    return joined[-CONTEXT_CHARS:]
+    return bound(joined, MAX_CONTEXT_CHARS).text  # the first messages (the customer's) and the latest
 
 
 def customer_of(rt: Runtime, answer: Answer) -> Customer | None:
@@ -64,6 +64,7 @@ def present(
     label: str | None = None,
 ) -> None:
     """Show the answer and record each draft as shown (the denominator of the acceptance rate)."""
+    rt.knowledge.explain_not_found(answer, answer.question)  # a customer whose file has errors is named
     customer = customer_of(rt, answer)
     ids = [new_draft_id() for _ in answer.drafts]
     blocks = answer_blocks(answer, customer, ids, origin=origin, notice=notice, compact=compact, label=label)

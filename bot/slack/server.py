@@ -108,7 +108,7 @@ def required_tokens(settings: Settings, http: bool) -> dict[str, str]:
     return {name: secret(settings, name) for name in names}
 
 
-def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher | None:
+def start_knowledge(knowledge: Knowledge, stack: ExitStack, health: Health | None = None) -> KnowledgeWatcher | None:
     """Own the index for the process's lifetime and follow the folder; or read it, if another process owns it."""
     try:
         stack.enter_context(knowledge.index.lock())
@@ -121,7 +121,7 @@ def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher 
         knowledge.reload()
         stack.callback(knowledge.follow().stop)
         return None
-    watcher = KnowledgeWatcher(knowledge)
+    watcher = KnowledgeWatcher(knowledge, health=health)
     watcher.start()  # before the first sync, so an edit made during it is not missed
     stack.callback(watcher.stop)
     report = watcher.sync_now()
@@ -150,7 +150,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ExitStack() as stack:
         services = build_services(settings)
-        watcher = start_knowledge(services.knowledge, stack)
+        watcher = start_knowledge(services.knowledge, stack, services.health)
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
         try:

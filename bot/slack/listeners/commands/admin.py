@@ -7,7 +7,8 @@ from typing import Any, Literal
 from slack_bolt import Ack, Respond
 
 from bot.index.indexer import IndexBusy, SyncReport
-from bot.slack.blocks import mrkdwn_sections
+from bot.knowledge.files import FolderError
+from bot.slack.blocks import esc, mrkdwn_sections
 from bot.slack.errors import reported
 from bot.slack.payloads import Command
 from bot.slack.runtime import Runtime
@@ -76,4 +77,6 @@ class AdminCommand:
         except IndexBusy:
             self.rt.knowledge.reload()
             return "Another process writes this index and keeps it up to date; I reloaded the folder as it is."
+        except FolderError as exc:  # the index is left as it was: answers keep coming from it
+            return f":warning: Not re-indexed: {esc(str(exc))}. Answers still come from the last index."
         return sync_summary(report)

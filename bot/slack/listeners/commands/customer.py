@@ -8,6 +8,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.core.answer import Candidate
+from bot.core.bounds import MAX_QUESTION_CHARS, bound
 from bot.slack.answering import card
 from bot.slack.blocks import candidate_blocks, esc, mrkdwn_sections
 from bot.slack.errors import reported
@@ -34,7 +35,7 @@ class CustomerCommand:
 
     def look_up(self, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
         command = Command.model_validate(body)
-        query = plain_text(command.text)
+        query = bound(plain_text(command.text), MAX_QUESTION_CHARS).text
         if not query:
             return
         surface = ResponseSurface(respond, command.user_id)
@@ -44,7 +45,11 @@ class CustomerCommand:
                 return
             matches = self.rt.knowledge.snapshot().finder.find(query, limit=5)
             tied = [m for m in matches if m.tie]
-            if not matches:
+            broken = self.rt.knowledge.broken_for(query)
+            if not matches and broken:  # their file has errors: say which, not "nobody"
+                text = "\n".join(esc(b.explanation) for b in broken)
+                surface.show(mrkdwn_sections(text), text)
+            elif not matches:
                 text = f"No customer matches “{esc(query)}”. Try a name, an email address or a company."
                 surface.show(mrkdwn_sections(text), f"No customer matches {query}.")
             elif len(tied) > 1:

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
+from bot.core.bounds import MAX_QUESTION_CHARS, bound
 from bot.slack.answering import present, thread_context
 from bot.slack.blocks import help_blocks
 from bot.slack.errors import reported
@@ -61,6 +62,8 @@ class MessageAnswers:
         if not question:
             surface.show(help_blocks(context.bot_user_id), "How to use Rapport")
             return
+        bounded = bound(question, MAX_QUESTION_CHARS)  # a 100 KB paste must not hold the bot for a minute
+        question, notice = bounded.text, " ".join(filter(None, [notice, bounded.notice("message")])) or None
         thread_text = ""
         if event.thread_ts and event.thread_ts != event.ts:
             thread_text = thread_context(

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.core.bounds import MAX_QUESTION_CHARS, bound
 from bot.slack.answering import present, thread_context
 from bot.slack.blocks import mrkdwn_sections
 from bot.slack.cards import find_customer_modal, loading_blocks, suggestion_modal
@@ -50,6 +51,8 @@ class SuggestReply:
             if not question:
                 surface.show(mrkdwn_sections("That message has no text I can answer."), "Nothing to answer.")
                 return
+            bounded = bound(question, MAX_QUESTION_CHARS)  # bounded like a mention
+            question = bounded.text
             customer_id, author_name = self.author(client, shortcut, context)
             message = shortcut.message
             thread_text = ""
@@ -63,7 +66,7 @@ class SuggestReply:
             if answer.customer is None and not answer.candidates:
                 client.views_update(external_id=external_id(shortcut), view=find_customer_modal(meta))
                 return
-            present(self.rt, surface, answer, origin="shortcut")
+            present(self.rt, surface, answer, origin="shortcut", notice=bounded.notice("message"))
 
     def author(self, client: WebClient, shortcut: MessageShortcut, context: BoltContext) -> tuple[str | None, str]:
         """The customer who wrote the message, when the author is one: (customer id, name hint).
