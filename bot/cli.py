@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import Settings
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge import folder
+from bot.knowledge.lint import lint_folder
 from bot.knowledge.writer import NoteError
 from bot.services.knowledge import Knowledge, UnknownCustomer
 from bot.services.lookup import Match
@@ -70,7 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     kb = folder.load(settings.knowledge_dir)
-    for problem in kb.problems:
+    for problem in sorted([*kb.problems, *lint_folder(settings.knowledge_dir)], key=lambda p: (p.path, p.line)):
         print(problem)
     files = len(kb.hashes)
     errors = len(kb.errors)

@@ -25,6 +25,7 @@ GuardCode = Literal[
     "other_customer",
     "gendered_address",
     "channel_not_allowed",
+    "unusable_draft",
 ]
 
 
@@ -74,6 +75,15 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    estimated: bool = False  # the server reported none: counted from the prompt's length and the tokens streamed
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            estimated=self.estimated or other.estimated,
+        )
 
 
 class Cadence(BaseModel):

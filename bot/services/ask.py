@@ -146,7 +146,9 @@ class Assistant:
             may_draft = self._may_draft(customer, plan, answer)
         drafts = self._drafts(plan, answer, progress) if may_draft else []
         with self._cpu:
+            rejected = answer.guard.violations  # model drafts the quality floor dropped (unusable_draft)
             answer.drafts, answer.guard = self.guard(plan, drafts)
+            answer.guard.violations[:0] = rejected
         if answer.mode == "llm" and drafts and not answer.drafts:
             # Every model draft broke a rule: offer the offline drafts rather than nothing.
             offline, report = self.guard(plan, compose(plan))
@@ -234,15 +236,17 @@ class Assistant:
             try:
                 result = self.drafter.draft(plan, progress)
             except DrafterUnavailable as exc:
+                answer.usage = exc.usage
                 answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
             else:
+                answer.usage = result.usage
+                answer.guard.violations += result.rejected
                 if result.drafts:
-                    answer.mode, answer.usage = "llm", result.usage
+                    answer.mode = "llm"
                     return result.drafts
+                why = "the model's drafts were not usable (see guard)" if result.rejected else "no usable draft"
                 answer.warnings.append(
-                    Warning(
-                        code="llm_unavailable", message="The language model gave no usable draft; these are offline."
-                    )
+                    Warning(code="llm_unavailable", message=f"The language model gave {why}; these are offline.")
                 )
         return compose(plan)
 
