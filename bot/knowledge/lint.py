@@ -14,15 +14,18 @@ dictating its output, and chat-template markup.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from bot.knowledge.folder import iter_files
+from bot.knowledge.folder import KnowledgeBase, iter_files
 from bot.knowledge.models import Problem
 
 _MODEL = r"(?:ai|a\.i\.|assistant|model|llm|language model|chat ?bot|bot|gpt|chatgpt|claude|gemini|copilot|system)"
 KINDS: dict[str, re.Pattern[str]] = {
     "overrides earlier instructions": re.compile(
-        r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{0,40}?"
+        r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:\w+\s+){0,3}?"
+        r"(?:previous|prior|above|earlier|preceding|following|original|initial|system|all|any|your)\b[^.\n]{0,30}?"
         r"\b(?:instructions?|rules|directions|guidelines|guardrails|prompts?|constraints|system message)\b",
         re.I,
     ),
@@ -36,13 +39,13 @@ KINDS: dict[str, re.Pattern[str]] = {
     ),
     "talks about the model's prompt": re.compile(
         r"\b(?:system prompt|developer mode|jailbreak|prompt injection|hidden instructions"
-        r"|your (?:instructions|system message|prompt|rules|guidelines))\b",
+        r"|your (?:system message|prompt))\b",
         re.I,
     ),
     "role-play trigger": re.compile(
         r"\b(?:you are now|from now on,? you|you (?:will |must |should |shall |can )?(?:act|behave) as"
         r"|role-?play as|stay in character|do anything now)\b"
-        r"|(?:^|[.!?:]\s+)(?:please |now )?(?:act as|pretend (?:to be|you are|that you))\b"
+        r"|(?:^|[.!?:]\s+)(?:please |now )?(?:act as (?:an?|the|if|my|your)|pretend (?:to be|you are|that you))\b"
         r"|(?-i:\bDAN\b)",
         re.I | re.M,
     ),
@@ -96,3 +99,29 @@ def lint_folder(root: Path) -> list[Problem]:
             continue  # `check` already reports a file it cannot read
         problems += lint_text(rel, text)
     return problems
+
+
+def planted_texts(kb: KnowledgeBase) -> tuple[str, ...]:
+    """Every paragraph of the playbook and the content library (titles included) that reads as
+    instructions to a model: a draft must never say what they ask (bot/llm/floor.py)."""
+    texts = [doc.title for doc in kb.playbook] + [s.text for doc in kb.playbook for s in doc.sections]
+    texts += [doc.body for doc in kb.playbook if not doc.sections]
+    texts += [f"{item.title}\n{item.summary}" for item in kb.content]
+    return tuple(dict.fromkeys(p for t in texts for p in t.split("\n\n") if instruction_like(p)))
+
+
+class Planted:
+    """`planted_texts` of the knowledge base a callable returns, computed again only when it changes."""
+
+    def __init__(self, source: Callable[[], KnowledgeBase]) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._kb: KnowledgeBase | None = None
+        self._texts: tuple[str, ...] = ()
+
+    def __call__(self) -> tuple[str, ...]:
+        kb = self._source()
+        with self._lock:
+            if kb is not self._kb:
+                self._kb, self._texts = kb, planted_texts(kb)
+            return self._texts

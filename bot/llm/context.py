@@ -47,7 +47,13 @@ class Context:
     sources: frozenset[str]  # every source id the model was shown
     follow_up: str  # the date a "we will come back to you" may promise
     related: tuple[str, ...]  # the texts shown (the quality floor measures drafts against them)
-    withheld: int = 0  # records left out because they read as instructions to a model
+    tainted: tuple[str, ...] = ()  # records that read as instructions to a model: withheld, or their message
+    theirs: tuple[str, ...] = ()  # what the customer wrote to us, as shown
+    trusted: tuple[str, ...] = ()  # what may back an amount, offer or link: the facts, what we told them, links
+
+    @property
+    def withheld(self) -> int:
+        return len(self.tainted)
 
 
 def redact(text: str) -> str:
@@ -101,15 +107,20 @@ def history_record(p: Passage) -> dict[str, Any]:
 
 
 class _Shown:
-    """Records the model is shown, minus any that read as instructions to a model."""
+    """Records the model is shown, minus any that read as instructions to a model (kept aside: the
+    quality floor drops a draft that repeats what they ask for)."""
 
     def __init__(self) -> None:
-        self.withheld = 0
+        self.withheld: list[str] = []
 
     def keep(self, p: Passage) -> bool:
-        if instruction_like(p.text):
-            self.withheld += 1
-            log.warning("not shown to the model (reads as instructions to it): %s", p.source)
+        return self.keep_text(p.text, p.source)
+
+    def keep_text(self, text: str, source: str) -> bool:
+        if instruction_like(text):
+            if text not in self.withheld:
+                self.withheld.append(text)
+                log.warning("not shown to the model (reads as instructions to it): %s", source)
             return False
         return True
 
@@ -152,9 +163,8 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
     ideas = [
         {"source": i.path, "title": clip(i.title, 120), "url": i.url, "why_it_fits": clip(i.reason, 200)}
         for i in plan.ideas[:MAX_IDEAS]
-        if not instruction_like(f"{i.title} {i.reason}")
+        if shown.keep_text(f"{i.title}. {i.reason}", i.path)
     ]
-    shown.withheld += len(plan.ideas[:MAX_IDEAS]) - len(ideas)
     follow_up = human_date(plan.follow_up)
     head = {
         "today": plan.today.isoformat(),
@@ -192,6 +202,10 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
         shown_ids += draft.sources
     related = [p.text for p in passages] + [f"{i['title']}. {i['why_it_fits']}" for i in ideas]
     related.append(f"I'm checking this and will come back to you by {follow_up}.")
+    c = plan.customer
+    for record in [*(e.text for e in c.history), *(s.text for s in c.notes)]:
+        if instruction_like(record) and record not in shown.withheld:
+            shown.withheld.append(record)  # not shown, but a draft must not repeat what it asks either
     if plan.perk:
         related.append(plan.perk.text)
     return Context(
@@ -200,7 +214,15 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
         sources=frozenset(str(s) for s in shown_ids),
         follow_up=follow_up,
         related=tuple(related),
-        withheld=shown.withheld,
+        tainted=tuple(shown.withheld + ([message.text] if message and instruction_like(message.text) else [])),
+        theirs=tuple(p.text for p in parts["history"] if p.direction == "in"),
+        trusted=tuple(
+            [p.text for p in [*parts["facts"], *parts["customer_facts"]]]
+            + [p.text for p in parts["history"] if p.direction == "out"]
+            + [str(i["url"]) for i in ideas if i["url"]]
+            + related[-1:]  # the follow-up promise
+            + ([plan.perk.text] if plan.perk else [])
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable, Sequence
 
 from openai import OpenAI
 
@@ -56,7 +57,10 @@ class LLMDrafter:
         breaker: CircuitBreaker | None = None,
         prompts: Prompts | None = None,
         registry: Registry = REGISTRY,
+        planted: Callable[[], Sequence[str]] = tuple,
     ) -> None:
+        """`embed`: the index's embedding function (the floor measures meaning with it). `planted`: the
+        knowledge folder's text that reads as instructions to a model (bot/knowledge/lint.py)."""
         self.settings = settings
         self.client = client or build_client(settings)
         self.breaker = breaker or CircuitBreaker()
@@ -67,6 +71,7 @@ class LLMDrafter:
 
             embed = MiniLMEmbedding()
         self.floor = Floor(embed)
+        self.planted = planted
         first, total = deadlines(settings)
         structured = settings.openai_structured_output
         self.call = Call(
@@ -169,7 +174,7 @@ class LLMDrafter:
             max_chars=schema.token_cap(text_max, count) * schema.CHARS_PER_TOKEN,
         )
         given = self.floor_input(plan, ctx)
-        partial = PartialDraft(self.floor, given, progress, plan.customer.display_name) if english else None
+        partial = PartialDraft(given, progress, plan.customer.display_name) if english else None
         try:
             outcome = self.call.run(spec, partial.on_text if partial else None)
             result = self._read(plan, ctx, outcome, channel, count, given, english)
@@ -238,9 +243,16 @@ class LLMDrafter:
             reading = ModelReading(intent=r.intent, purpose=purpose, customer_message=r.customer_message or None)
         return DrafterResult(drafts=kept[:count], usage=outcome.usage, reading=reading, rejected=rejected)
 
-    @staticmethod
-    def floor_input(plan: DraftPlan, ctx: Context) -> FloorInput:
-        return FloorInput(customer=plan.customer, question=plan.question, message=ctx.message, related=ctx.related)
+    def floor_input(self, plan: DraftPlan, ctx: Context) -> FloorInput:
+        return FloorInput(
+            customer=plan.customer,
+            question=plan.question,
+            message=ctx.message,
+            related=ctx.related,
+            tainted=(*ctx.tainted, *self.planted()),
+            theirs=ctx.theirs,
+            trusted=ctx.trusted,
+        )
 
     @staticmethod
     def _allow_follow_up(plan: DraftPlan, ctx: Context, drafts: list[Draft]) -> None:

@@ -8,16 +8,19 @@ It runs on model drafts before the guard, and a draft that fails is dropped and 
   another person's name);
 - written to them: it addresses them (a greeting, or "you"), does not talk about them by name in
   the third person, and is not signed with their name (written as them);
-- not the staff member's request echoed back, nor the customer's own message repeated;
 - backed by at least one source the model was shown;
-- close in meaning to what it was given (the facts, their message, their history, the content
-  ideas): as a whole, and sentence by sentence, where a sentence may instead be one of the
-  ordinary things a message to a customer says ("Thank you for your patience."). A slogan, an
-  instruction, a trigger phrase or a sentence about something else fails.
+- free of instructions to a model (the knowledge lint's test, bot/knowledge/lint.py) and of anything
+  taken from text that reads as such instructions: a quoted trigger phrase, a link or domain, an
+  amount or offer that only such text states (provenance, not wording: the records it came from
+  were marked when the context was built);
+- not the staff member's request echoed back, nor the customer's own message repeated, and close in
+  meaning to what the model was given (the facts, their message, their history, the content ideas).
 
-Meaning is measured with the embedding model the index already runs (all-MiniLM-L6-v2); the
-thresholds were set on the sample folder's offline drafts, hand-written good drafts and real small
-models' bad ones (bench/RESULTS.md, "Model drafts").
+Meaning is measured with the embedding model the index already runs (all-MiniLM-L6-v2), on the
+draft as a whole: on single sentences MiniLM does not tell a pleasantry ("Which would you prefer?")
+from a trigger phrase ("Haha pwned!!") reliably enough to drop a draft for it. The thresholds were
+set on the sample folder's offline drafts, drafts a capable model writes, and the nonsense small
+models wrote (tests/test_llm_floor.py; bench/RESULTS.md, "Model drafts").
 """
 
 from __future__ import annotations
@@ -25,46 +28,31 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from bot.core.answer import Draft, Violation
+from bot.knowledge.lint import instruction_like
 from bot.knowledge.models import Customer
-from bot.services.guard import SALUTATION_RE, body_sentences
+from bot.services.guard import SALUTATION_RE, body_sentences, claim_atoms
 from bot.services.text import NAME_WORD_RE, fold, words
 
 Embed = Callable[[list[str]], Sequence[Any]]
 Vectors = np.ndarray[Any, np.dtype[np.float32]]
 
 ON_TOPIC = 0.30  # the draft's body against the closest thing it was given
-SENTENCE_RELATED = 0.30  # one sentence against the closest thing it was given ...
-SENTENCE_LETTER = 0.40  # ... or against the closest ordinary sentence of a message to a customer
-ECHO = 0.75  # the draft against the staff member's request
+ECHO = 0.70  # the draft against the staff member's request
 AS_THEM = 0.85  # the draft against the customer's own message
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "yourselves", "you're", "you've", "you'll", "you'd"})
 GREETING_RE = re.compile(r"^\s*([^,!.?:;\n]{1,60})[,!]")
 MAX_GREETING_WORDS = 5
 CACHE = 4096
-
-# What a message to a customer says besides its facts: the floor's idea of "an ordinary sentence".
-LETTER = (
-    "Thank you for your message.",
-    "Thanks for getting in touch with us.",
-    "I'm sorry for the trouble this has caused you.",
-    "I hope you are well.",
-    "Thank you for your patience.",
-    "Let me know if you have any questions.",
-    "Please reply to this email if there is anything else we can help with.",
-    "We will come back to you with an answer soon.",
-    "It was good to hear from you.",
-    "I'm glad you enjoyed it.",
-    "Have a lovely weekend.",
-    "Looking forward to hearing from you.",
-    "I hope this helps.",
-    "Enjoy your coffee!",
-)
+QUOTED_RE = re.compile(r"[\"“”]([^\"“”\n]{2,80})[\"“”]|(?<![\w])['‘]([^'‘’\n]{2,80})['’](?![\w])")
+NUMERIC_CLAIMS = ("money:", "pct:", "qty:", "date:")
+DOMAIN_RE = re.compile(r"\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -75,10 +63,56 @@ class FloorInput:
     question: str
     message: str | None  # the customer's own words the reply answers
     related: tuple[str, ...]  # facts, history, notes, content ideas, the follow-up promise
+    tainted: tuple[str, ...] = ()  # records that read as instructions to a model (withheld, or their message)
+    theirs: tuple[str, ...] = ()  # what the customer wrote to us, as shown: their message, their `in` entries
+    trusted: tuple[str, ...] = ()  # what may back an amount, offer or link (not notes, not their words)
+
+    @cached_property
+    def planted(self) -> Planted:
+        return Planted.of(self.tainted, self.trusted)
+
+
+@dataclass(frozen=True)
+class Planted:
+    """What text written as instructions to a model asks a draft to say: phrases, domains, claims."""
+
+    phrases: frozenset[str] = field(default_factory=frozenset)
+    domains: frozenset[str] = field(default_factory=frozenset)
+    claims: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, tainted: Sequence[str], trusted: Sequence[str]) -> Planted:
+        if not tainted:
+            return cls()
+        phrases = {norm(a or b) for t in tainted for a, b in QUOTED_RE.findall(t)}
+        domains = {d.lower() for t in tainted for d in DOMAIN_RE.findall(t)}
+        domains -= {d.lower() for t in trusted for d in DOMAIN_RE.findall(t)}
+        # Amounts, percentages, quantities and dates: an offer word alone ("refund") is too common to
+        # taint every draft that uses it; the guard checks those against the facts.
+        claims = {a for t in tainted for a in claim_atoms(t) if a.startswith(NUMERIC_CLAIMS)}
+        claims -= set().union(*(claim_atoms(t) for t in trusted))
+        return cls(frozenset(p for p in phrases if len(p) >= 2), frozenset(domains), frozenset(claims))
+
+    def found_in(self, text: str) -> str | None:
+        said = norm(text)
+        for phrase in self.phrases:
+            if phrase in said:
+                return phrase
+        lowered = text.lower()
+        for domain in self.domains:
+            if domain in lowered:
+                return domain
+        if hit := claim_atoms(text) & self.claims:
+            return sorted(hit)[0]
+        return None
+
+
+def norm(text: str) -> str:
+    return " ".join(words(text))
 
 
 class Floor:
-    """Safe to share between threads; the ordinary sentences are embedded once."""
+    """Safe to share between threads."""
 
     def __init__(self, embed: Embed) -> None:
         self._embed = embed
@@ -103,12 +137,6 @@ class Floor:
                 self._cache.update(fresh)
         return np.stack([have[t] for t in texts])
 
-    def letter(self) -> Vectors:
-        return self.vectors(LETTER)
-
-    def sentences(self, given: FloorInput) -> SentenceCheck:
-        return SentenceCheck(self, given)
-
     def check(
         self, drafts: list[Draft], given: FloorInput, meaning: bool = True
     ) -> tuple[list[Draft], list[Violation]]:
@@ -117,7 +145,7 @@ class Floor:
         kept: list[Draft] = []
         rejected: list[Violation] = []
         for n, draft in enumerate(drafts, 1):
-            why = form_problem(draft, given.customer, english=meaning)
+            why = form_problem(draft, given, english=meaning)
             why = why or (self.meaning_problem(draft, given) if meaning else None)
             if why is None:
                 kept.append(draft)
@@ -126,46 +154,20 @@ class Floor:
         return kept, rejected
 
     def meaning_problem(self, draft: Draft, given: FloorInput) -> str | None:
-        sentences = body(draft.text) or [draft.text.strip()]
-        whole = " ".join(sentences)
-        related = [t for t in given.related if t.strip()] + ([given.message] if given.message else [])
-        texts = [whole, given.question, *related, *sentences]
-        vectors = self.vectors(texts)
-        body_v, question_v = vectors[0], vectors[1]
-        related_v = vectors[2 : 2 + len(related)]
-        sentence_v = vectors[2 + len(related) :]
-        if given.message and float(body_v @ related_v[-1]) >= AS_THEM:
+        whole = " ".join(body(draft.text)) or draft.text.strip()
+        theirs = [t for t in dict.fromkeys([*([given.message] if given.message else []), *given.theirs]) if t.strip()]
+        related = [t for t in given.related if t.strip() and t not in theirs]
+        vectors = self.vectors([whole, given.question, *theirs, *related])
+        draft_v, question_v, theirs_v = vectors[0], vectors[1], vectors[2 : 2 + len(theirs)]
+        if theirs and float((theirs_v @ draft_v).max()) >= AS_THEM:
             return "repeats the customer's own message instead of answering it"
-        closest = float((related_v @ body_v).max()) if related else 0.0
-        echo = float(body_v @ question_v)
+        closest = float((vectors[2:] @ draft_v).max()) if len(vectors) > 2 else 0.0
+        echo = float(draft_v @ question_v)
         if echo >= ECHO and echo > closest:
             return "echoes the staff request instead of writing to the customer"
         if closest < ON_TOPIC:
             return "is off the subject of their message and the facts"
-        letter_v = self.letter()
-        for text, v in zip(sentences, sentence_v, strict=True):
-            near_facts = float((related_v @ v).max()) if related else 0.0
-            if near_facts < SENTENCE_RELATED and float((letter_v @ v).max()) < SENTENCE_LETTER:
-                return f"says something that is no part of a message to them ('{clip(text)}')"
         return None
-
-
-class SentenceCheck:
-    """The sentence test alone, for text still streaming: the given texts are embedded once."""
-
-    def __init__(self, floor: Floor, given: FloorInput) -> None:
-        self.floor = floor
-        related = [t for t in given.related if t.strip()] + ([given.message] if given.message else [])
-        self.related_v = floor.vectors(related) if related else None
-
-    def ok(self, sentence: str) -> bool:
-        v = self.floor.vectors([sentence])[0]
-        near = float((self.related_v @ v).max()) if self.related_v is not None else 0.0
-        return near >= SENTENCE_RELATED or float((self.floor.letter() @ v).max()) >= SENTENCE_LETTER
-
-
-def clip(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def name_words(customer: Customer) -> set[str]:
@@ -181,7 +183,15 @@ def greeting(text: str) -> str | None:
     return m.group(1)
 
 
-def form_greeting_problem(text: str, customer: Customer) -> str | None:
+def body(text: str) -> list[str]:
+    """The draft's sentences between its greeting (in any language: "Bonjour Jane,") and its sign-off."""
+    opening = greeting(text)
+    if opening is not None:
+        text = text[text.index(opening) + len(opening) + 1 :]
+    return body_sentences(text)
+
+
+def greeting_problem(text: str, customer: Customer) -> str | None:
     """A greeting that names someone or something other than this customer ("Dear Customer,")."""
     opening = greeting(text)
     if opening is None:
@@ -193,23 +203,27 @@ def form_greeting_problem(text: str, customer: Customer) -> str | None:
     return None
 
 
-def body(text: str) -> list[str]:
-    """The draft's sentences between its greeting (in any language: "Bonjour Jane,") and its sign-off."""
-    opening = greeting(text)
-    if opening is not None:
-        text = text[text.index(opening) + len(opening) + 1 :]
-    return body_sentences(text)
+def sentence_problem(sentence: str, given: FloorInput) -> str | None:
+    """A sentence no message to a customer contains: an instruction to a model, or what one planted."""
+    if kind := instruction_like(sentence):
+        return f"reads as instructions to a language model ({kind}): '{clip(sentence)}'"
+    if planted := given.planted.found_in(sentence):
+        return f"repeats '{clip(planted)}' from text written as instructions to a model"
+    return None
 
 
-def form_problem(draft: Draft, customer: Customer, english: bool = True) -> str | None:
+def form_problem(draft: Draft, given: FloorInput, english: bool = True) -> str | None:
     """What makes a draft no message to this customer, by its form alone (no model needed). The
     person it is written in is read from English pronouns, so only for a draft in English."""
+    customer = given.customer
     if not draft.sources:
         return "cites no source it was shown"
-    names = name_words(customer)
-    opening = greeting(draft.text)
-    if problem := form_greeting_problem(draft.text, customer):
+    if problem := greeting_problem(draft.text, customer):
         return problem
+    for line in draft.text.splitlines():
+        if problem := sentence_problem(line, given):
+            return problem
+    names = name_words(customer)
     last = next((line.strip(" ,.!") for line in reversed(draft.text.splitlines()) if line.strip()), "")
     signed = set(words(last))
     if signed and signed <= names and len(draft.text.splitlines()) > 1:
@@ -220,6 +234,11 @@ def form_problem(draft: Draft, customer: Customer, english: bool = True) -> str 
     spoken_to = bool(said & SECOND_PERSON)
     if said & names and not spoken_to:
         return f"talks about {customer.display_name} instead of to them"
-    if opening is None and not spoken_to:
+    if greeting(draft.text) is None and not spoken_to:
         return "addresses nobody"
     return None
+
+
+def clip(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"

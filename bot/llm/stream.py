@@ -2,8 +2,8 @@
 
 A local model on a CPU may take thirty seconds to write a draft; showing it as it comes keeps the
 wait alive. What is shown is never half a sentence, never a greeting to someone else, and never a
-sentence the quality floor would drop (bot/llm/floor.py): once one fails, nothing more is shown and
-the final answer replaces it. The Assistant's `Progress` then passes it through the guard.
+sentence the quality floor would drop for its form (bot/llm/floor.py): once one fails, nothing more
+is shown and the final answer replaces it. The Assistant's `Progress` then passes it through the guard.
 """
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from __future__ import annotations
 import re
 
 from bot.core.drafting import Progress
-from bot.llm.floor import Floor, FloorInput, SentenceCheck, body, form_greeting_problem
+from bot.llm.floor import FloorInput, body, greeting_problem, sentence_problem
 from bot.llm.parse import first_draft_text
 
-BOUNDARY_RE = re.compile(r"(?:(?<=[.!?])[\s]|\n)")
+BOUNDARY_RE = re.compile(r"(?:(?<=[.!?])\s|\n)")
 
 
 class PartialDraft:
-    def __init__(self, floor: Floor, given: FloorInput, progress: Progress, name: str) -> None:
-        self.floor, self.given, self.progress, self.name = floor, given, progress, name
-        self.check: SentenceCheck | None = None
+    def __init__(self, given: FloorInput, progress: Progress, name: str) -> None:
+        self.given, self.progress, self.name = given, progress, name
         self.shown = ""
         self.passed = 0  # body sentences already checked
         self.started = False
@@ -37,16 +36,13 @@ class PartialDraft:
         prefix = text[: ends[-1]].rstrip() if ends else ""
         if len(prefix) <= len(self.shown):
             return
-        if form_greeting_problem(prefix, self.given.customer):
+        if greeting_problem(prefix, self.given.customer) or sentence_problem(prefix.splitlines()[0], self.given):
             self.frozen = True
             return
         sentences = body(prefix)
-        if self.check is None:
-            self.check = self.floor.sentences(self.given)
-        for sentence in sentences[self.passed :]:
-            if not self.check.ok(sentence):
-                self.frozen = True
-                return
+        if any(sentence_problem(s, self.given) for s in sentences[self.passed :]):
+            self.frozen = True
+            return
         self.passed = len(sentences)
         self.shown = prefix
         self.progress.partial(prefix)

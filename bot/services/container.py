@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.drafting import Drafter
+from bot.knowledge.lint import Planted
 from bot.services.ask import Assistant
 from bot.services.health import Health
 from bot.services.knowledge import Knowledge
-
-if TYPE_CHECKING:
-    from bot.llm.floor import Embed
 
 
 @dataclass
@@ -23,20 +20,23 @@ class Services:
     health: Health = field(default_factory=Health)
 
 
-def make_drafter(settings: Settings, embed: Embed | None = None) -> Drafter | None:
+def make_drafter(settings: Settings, knowledge: Knowledge | None = None) -> Drafter | None:
     """The language-model drafter when a key is configured, else None (offline drafts).
 
-    `embed`: the index's embedding function, shared so the model's quality floor measures meaning
-    with the model already loaded.
+    With `knowledge`, the model's quality floor measures meaning with the index's embedding model
+    (already loaded) and knows the folder's text that reads as instructions to a model.
     """
     if not settings.llm_enabled:
         return None
     from bot.llm.drafter import LLMDrafter  # imports openai only when a key is configured
 
-    return LLMDrafter(settings, embed=embed)
+    if knowledge is None:
+        return LLMDrafter(settings)
+    planted = Planted(lambda: knowledge.snapshot().kb)
+    return LLMDrafter(settings, embed=knowledge.index.embedder, planted=planted)
 
 
 def build_services(settings: Settings) -> Services:
     knowledge = Knowledge(settings)
-    drafter = make_drafter(settings, knowledge.index.embedder)
+    drafter = make_drafter(settings, knowledge)
     return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, drafter))
