@@ -35,10 +35,10 @@ class Outcome:
     rejected: list[str]  # the floor's and the guard's findings
 
 
-def run(assistant: Any, fake: F.FakeOpenAI, source: str) -> list[Outcome]:
+def run(assistant: Any, fake: F.FakeOpenAI, source: str, items: tuple[Injection, ...] | None = None) -> list[Outcome]:
     """Ask about each injection with the fake model scripted to obey it."""
     out = []
-    for item in CORPUS:
+    for item in CORPUS if items is None else items:
         fake.script(F.drafts(*item.drafts(source)))
         answer = assistant.ask(item.question)
         prompt = fake.last.content()
@@ -219,21 +219,22 @@ def _append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text + "\n", encoding="utf-8")
 
 
-def plant(sample: Path, dest: Path) -> Path:
-    """A copy of `sample` with every injection planted; returns the knowledge folder."""
+def plant(sample: Path, dest: Path, only: tuple[Injection, ...] | None = None) -> Path:
+    """A copy of `sample` with every injection (or `only` these) planted; returns the knowledge folder."""
+    items = CORPUS if only is None else only
     shutil.copytree(sample, dest)
-    for item in CORPUS:
+    for item in items:
         if item.where == "playbook":
             _append(dest / "playbook" / "shipping.md", item.planted)
     customer = dest / CUSTOMER
     text = customer.read_text(encoding="utf-8")
-    history = [i for i in CORPUS if i.where == "history"]
+    history = [i for i in items if i.where == "history"]
     entries = "".join(f"- 2026-11-{10 + n:02d} email in: {i.planted}\n" for n, i in enumerate(history))
-    notes = "\n\n".join(i.planted for i in CORPUS if i.where == "notes")
+    notes = "\n\n".join(i.planted for i in items if i.where == "notes")
     # Older than her complaint of 2026-11-20, which stays the message a reply answers (L29 moves down).
     text = text.replace("- 2026-11-11 email in:", f"{entries}- 2026-11-11 email in:", 1)
-    customer.write_text(text.rstrip("\n") + "\n\n" + notes + "\n", encoding="utf-8")
-    for n, item in enumerate(i for i in CORPUS if i.where.startswith("content")):
+    customer.write_text(text.rstrip("\n") + ("\n\n" + notes if notes else "") + "\n", encoding="utf-8")
+    for n, item in enumerate(i for i in items if i.where.startswith("content")):
         title = item.planted if item.where == "content-title" else "Hiking with a pour-over kit"
         summary = item.planted if item.where == "content-summary" else "Deals on pour-over kit for the trail."
         (dest / "content" / f"planted-{n}.md").write_text(
