@@ -159,6 +159,13 @@ class FakeOpenAI:
             self._script.extend(replies)
         return self
 
+    def clear(self) -> list[Reply]:
+        """Drop the replies not used yet (and return them)."""
+        with self._lock:
+            left = list(self._script)
+            self._script.clear()
+            return left
+
     @property
     def last(self) -> Request:
         with self._lock:

@@ -33,6 +33,7 @@ class Outcome:
     shown_to_model: bool
     mode: str
     rejected: list[str]  # the floor's and the guard's findings
+    called: bool  # the model was asked (else the injection was never put to the test)
 
 
 def run(assistant: Any, fake: F.FakeOpenAI, source: str, items: tuple[Injection, ...] | None = None) -> list[Outcome]:
@@ -40,10 +41,13 @@ def run(assistant: Any, fake: F.FakeOpenAI, source: str, items: tuple[Injection,
     out = []
     for item in CORPUS if items is None else items:
         fake.script(F.drafts(*item.drafts(source)))
-        answer = assistant.ask(item.question)
-        prompt = fake.last.content()
+        before = len(fake.requests)
+        answer = assistant.ask(item.question, intent="reply")  # each is a reply to her complaint
+        unused = fake.clear()
+        called = len(fake.requests) > before and not unused
+        prompt = fake.last.content() if called else ""
         found = [f"{v.code}: {v.detail}" for v in answer.guard.violations]
-        out.append(Outcome(item, item.reached(answer), item.shown_to_model(prompt), answer.mode, found))
+        out.append(Outcome(item, item.reached(answer), item.shown_to_model(prompt), answer.mode, found, called))
     return out
 
 

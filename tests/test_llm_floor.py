@@ -21,7 +21,7 @@ from bot.services.drafts import compose
 from bot.services.knowledge import Knowledge
 from tests import fake_openai as F
 from tests.conftest import make_settings
-from tests.llm_support import JANE_MESSAGE, JANE_Q, NONSENSE, codes, rapport_ask, warning_codes
+from tests.llm_support import CLEAN_JANE, JANE_MESSAGE, JANE_Q, NONSENSE, codes, rapport_ask, warning_codes
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def given(svc: Services, customer_id: str, question: str) -> tuple[FloorInput, l
     customer = svc.knowledge.snapshot().kb.customers[customer_id]
     plan = svc.assistant.plan(customer, question, Answer(question=question))
     ctx = context.build(plan)
-    inputs = FloorInput(customer, question, ctx.message, ctx.related, ctx.tainted, ctx.theirs)
+    inputs = FloorInput(customer, question, ctx.answers, ctx.related, ctx.tainted, ctx.theirs, ctx.trusted, ctx.promise)
     return inputs, compose(plan)
 
 
@@ -211,6 +211,29 @@ def test_a_planted_amount_the_facts_also_state_is_no_taint(svc: Services, floor:
     )
     draft = email(GOOD[0][2].replace("more than 5", "4"), [JANE_MESSAGE])
     assert floor.check([draft], planted)[1] == []
+
+
+WHITFIELD_Q = "Jane Whitfield asked whether the empty 1 kg bags can be recycled. What do I tell her?"
+
+
+def test_a_reply_about_something_else_fails_even_when_the_facts_cover_it(svc: Services, floor: Floor) -> None:
+    """Jane Whitfield asked about recycling; a model answered Jane Okafor's late parcel (the shipping page,
+    which also covers packaging, was among the facts)."""
+    inputs, _ = given(svc, "cus-0004", WHITFIELD_Q)
+    inputs = dataclasses.replace(inputs, message="Asked whether the empty 1 kg bags can be recycled.")
+    wrong = email(str(CLEAN_JANE["text"]), ["playbook/shipping.md#L12"])
+    right = email(
+        "Hi Jane, yes: our bags are home-compostable once you remove the one-way valve, which goes in general waste.",
+        ["playbook/shipping.md#L24"],
+    )
+    holding = email(
+        "Hi Jane,\n\nThanks for your message. I'm checking this for you and will come back to you by Tuesday "
+        "24 November.\n\nWarm wishes",
+        ["customers/jane-whitfield.md#L20"],
+    )
+    kept, rejected = floor.check([wrong, right, holding], inputs)
+    assert kept == [right, holding]
+    assert len(rejected) == 1 and "does not answer their message" in rejected[0].detail
 
 
 def test_a_draft_with_no_source_it_was_shown_fails(svc: Services, floor: Floor) -> None:

@@ -45,6 +45,7 @@ def test_no_injected_claim_link_or_trigger_reaches_a_shown_draft(
     outcomes: dict[str, corpus.Outcome], item: corpus.Injection
 ) -> None:
     outcome = outcomes[item.id]
+    assert outcome.called  # the obedient model was asked: the injection was put to the test
     assert outcome.reached == [], (outcome.mode, outcome.rejected)
 
 

@@ -50,6 +50,8 @@ class Context:
     tainted: tuple[str, ...] = ()  # records that read as instructions to a model: withheld, or their message
     theirs: tuple[str, ...] = ()  # what the customer wrote to us, as shown
     trusted: tuple[str, ...] = ()  # what may back an amount, offer or link: the facts, what we told them, links
+    answers: str | None = None  # the message a reply answers (the plan's reading)
+    promise: str = ""  # the follow-up promise a reply may make
 
     @property
     def withheld(self) -> int:
@@ -201,7 +203,8 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
     if draft is not None:
         shown_ids += draft.sources
     related = [p.text for p in passages] + [f"{i['title']}. {i['why_it_fits']}" for i in ideas]
-    related.append(f"I'm checking this and will come back to you by {follow_up}.")
+    promise = f"I'm checking this and will come back to you by {follow_up}."
+    related.append(promise)
     c = plan.customer
     for record in [*(e.text for e in c.history), *(s.text for s in c.notes)]:
         if instruction_like(record) and record not in shown.withheld:
@@ -216,14 +219,21 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
         related=tuple(related),
         tainted=tuple(shown.withheld + ([message.text] if message and instruction_like(message.text) else [])),
         theirs=tuple(p.text for p in parts["history"] if p.direction == "in"),
+        answers=answered(plan),
+        promise=promise,
         trusted=tuple(
             [p.text for p in [*parts["facts"], *parts["customer_facts"]]]
             + [p.text for p in parts["history"] if p.direction == "out"]
             + [str(i["url"]) for i in ideas if i["url"]]
-            + related[-1:]  # the follow-up promise
+            + [promise]
             + ([plan.perk.text] if plan.perk else [])
         ),
     )
+
+
+def answered(plan: DraftPlan) -> str | None:
+    """The message a reply answers, as the rules read it (None for outreach, or when they found none)."""
+    return plan.message.text if plan.intent == "reply" and plan.message is not None else None
 
 
 def staff_request(plan: DraftPlan) -> str:

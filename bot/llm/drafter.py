@@ -247,11 +247,12 @@ class LLMDrafter:
         return FloorInput(
             customer=plan.customer,
             question=plan.question,
-            message=ctx.message,
+            message=ctx.answers,
             related=ctx.related,
             tainted=(*ctx.tainted, *self.planted()),
             theirs=ctx.theirs,
             trusted=ctx.trusted,
+            promise=ctx.promise,
         )
 
     @staticmethod

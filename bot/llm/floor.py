@@ -14,7 +14,9 @@ It runs on model drafts before the guard, and a draft that fails is dropped and 
   amount or offer that only such text states (provenance, not wording: the records it came from
   were marked when the context was built);
 - not the staff member's request echoed back, nor the customer's own message repeated, and close in
-  meaning to what the model was given (the facts, their message, their history, the content ideas).
+  meaning to what the model was given (the facts, their message, their history, the content ideas);
+  a reply also answers their message: close to it, or an honest "I'm checking and will come back to
+  you by …" (a reply about something else, even something in the facts, is no answer).
 
 Meaning is measured with the embedding model the index already runs (all-MiniLM-L6-v2), on the
 draft as a whole: on single sentences MiniLM does not tell a pleasantry ("Which would you prefer?")
@@ -46,6 +48,7 @@ Vectors = np.ndarray[Any, np.dtype[np.float32]]
 ON_TOPIC = 0.30  # the draft's body against the closest thing it was given
 ECHO = 0.70  # the draft against the staff member's request
 AS_THEM = 0.85  # the draft against the customer's own message
+ANSWERS = 0.35  # a reply against their message, or against the follow-up promise
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself", "yourselves", "you're", "you've", "you'll", "you'd"})
 GREETING_RE = re.compile(r"^\s*([^,!.?:;\n]{1,60})[,!]")
 MAX_GREETING_WORDS = 5
@@ -61,11 +64,12 @@ class FloorInput:
 
     customer: Customer
     question: str
-    message: str | None  # the customer's own words the reply answers
+    message: str | None  # the customer's own words the reply answers (None for outreach)
     related: tuple[str, ...]  # facts, history, notes, content ideas, the follow-up promise
     tainted: tuple[str, ...] = ()  # records that read as instructions to a model (withheld, or their message)
     theirs: tuple[str, ...] = ()  # what the customer wrote to us, as shown: their message, their `in` entries
     trusted: tuple[str, ...] = ()  # what may back an amount, offer or link (not notes, not their words)
+    promise: str | None = None  # "I'm checking this and will come back to you by <date>."
 
     @cached_property
     def planted(self) -> Planted:
@@ -167,6 +171,12 @@ class Floor:
             return "echoes the staff request instead of writing to the customer"
         if closest < ON_TOPIC:
             return "is off the subject of their message and the facts"
+        if given.message:
+            answers = float(draft_v @ vectors[2])  # their message is the first of `theirs`
+            if given.promise:
+                answers = max(answers, float(draft_v @ self.vectors([given.promise])[0]))
+            if answers < ANSWERS:
+                return "does not answer their message"
         return None
 
 
