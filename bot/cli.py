@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.importer import command as importer
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.lint import lint_folder
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common], help="what the bot would answer to a mention")
     p.add_argument("question")
     p.add_argument("--customer", metavar="ID")
+    reading = p.add_mutually_exclusive_group()
+    reading.add_argument("--reply", action="store_const", const="reply", dest="intent", help="answer their message")
+    reading.add_argument("--outreach", action="store_const", const="outreach", dest="intent", help="reach out first")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("note", parents=[common], help="append a history entry (and re-index that file)")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
@@ -51,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author")
     p = sub.add_parser("forget", parents=[common], help="erase a customer: file and every vector")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
+    p = sub.add_parser("import", parents=[common], help="create or update customer files from a CRM or shop export")
+    importer.add_arguments(p)
     p = sub.add_parser("serve", parents=[common], help="run the Slack bot")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (default)")
@@ -159,13 +165,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     services = build_services(settings)
     ensure_index(services.knowledge)
-    answer = services.assistant.ask(args.question, customer_id=args.customer)
+    answer = services.assistant.ask(args.question, customer_id=args.customer, intent=args.intent)
     if args.json:
         print(answer.model_dump_json(indent=2, exclude={"question"}, exclude_none=False))
     else:
         customer = services.knowledge.snapshot().kb.customers.get(answer.customer.id) if answer.customer else None
         print(render(answer, customer))
-    return 0
+    return 0 if answer.customer or answer.intent == "fact" else 1
 
 
 def cmd_note(args: argparse.Namespace, settings: Settings) -> int:
@@ -188,6 +194,10 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    return importer.run(args, settings)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
@@ -201,6 +211,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": cmd_ask,
     "note": cmd_note,
     "forget": cmd_forget,
+    "import": cmd_import,
     "serve": cmd_serve,
 }
 
