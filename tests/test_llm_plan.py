@@ -104,7 +104,8 @@ def test_the_plan_reaches_the_model_and_staff_guidance_does_not(fake: F.FakeOpen
     assert data["customer_facts"] == [{"source": PLAN_FACT.source, "text": "plan: Team 20"}]
     assert data["request"] == {"intent": "reply", "not_in_the_facts": ["Can the seats start before the renewal?"]}
     assert data["customer"] == {
-        "name": "Addie", "segment": "b2b", "tier": "vip", "company": "Long & Co", "marketing_opt_out": False,
+        "name": "Addie", "segment": "b2b", "tier": "vip", "company": "Long & Co",
+        "allowed_channels": ["email", "sms"], "marketing_opt_out": False,
     }  # fmt: skip
     assert STAFF.text not in fake.last.content() and "ada@example.com" not in fake.last.content()
     assert result.drafts and result.drafts[0].channel == "email" and result.rejected == []

@@ -87,7 +87,7 @@ def profile(c: Customer) -> dict[str, Any]:
         out["pronouns"] = c.pronouns
     if c.segment == "b2b":
         out |= {k: v for k, v in (("company", c.company), ("role", c.role)) if v}
-    out |= {"marketing_opt_out": c.contact.marketing_opt_out}
+    out |= {"allowed_channels": list(c.contact.channels), "marketing_opt_out": c.contact.marketing_opt_out}
     out |= {k: v for k, v in (("interests", c.interests), ("avoid", c.avoid)) if v}
     return out
 
@@ -213,7 +213,7 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
         related.append(plan.perk.text)
     return Context(
         data=data,
-        message=clip(redact(message.text), MAX_MESSAGE_CHARS) if message else None,
+        message=clip(redact(without_instructions(message.text)), MAX_MESSAGE_CHARS) if message else None,
         sources=frozenset(str(s) for s in shown_ids),
         follow_up=follow_up,
         related=tuple(related),
@@ -229,6 +229,18 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
             + ([plan.perk.text] if plan.perk else [])
         ),
     )
+
+
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+LEFT_OUT = "[words addressed to an AI, left out]"
+
+
+def without_instructions(text: str) -> str:
+    """Their message, minus the sentences that read as instructions to a model (the rest is answered)."""
+    if not instruction_like(text):
+        return text
+    kept = [s if not instruction_like(s) else LEFT_OUT for s in SENTENCE_END_RE.split(text)]
+    return " ".join(dict.fromkeys(kept)) if any(s != LEFT_OUT for s in kept) else LEFT_OUT
 
 
 def answered(plan: DraftPlan) -> str | None:

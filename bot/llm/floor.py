@@ -39,7 +39,7 @@ import numpy as np
 from bot.core.answer import Draft, Violation
 from bot.knowledge.lint import instruction_like
 from bot.knowledge.models import Customer
-from bot.services.guard import SALUTATION_RE, body_sentences, claim_atoms
+from bot.services.guard import body_sentences, claim_atoms
 from bot.services.text import NAME_WORD_RE, fold, words
 
 Embed = Callable[[list[str]], Sequence[Any]]
@@ -206,8 +206,10 @@ def greeting_problem(text: str, customer: Customer) -> str | None:
     opening = greeting(text)
     if opening is None:
         return None
-    rest = SALUTATION_RE.sub("", opening)
-    capitals = {fold(w) for w in NAME_WORD_RE.findall(rest) if w[0].isupper()}
+    # The first word of a greeting is its salutation, in any language ("Hi", "Dear", "Bonjour"); the
+    # capitalised words after it name whom it greets. A one-word greeting ("Hello," / "Jane,") is left
+    # to the guard, which knows the other customers' names.
+    capitals = {fold(w) for w in NAME_WORD_RE.findall(opening)[1:] if w[0].isupper()}
     if capitals and not capitals & name_words(customer):
         return f"greets '{opening.strip()}' instead of {customer.display_name}"
     return None
