@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from bot.core.drafting import Progress
+from bot.core.drafting import NO_PROGRESS, Progress
 from tests import fake_openai as F
 from tests.conftest import REPO
 
@@ -78,6 +79,22 @@ def mode_of(body: dict[str, Any]) -> str:
     """How a request asked for structured output: json_schema, json_object or text."""
     fmt = body.get("response_format")
     return "text" if fmt is None else str(fmt["type"])
+
+
+def time_drafts(drafter: Any) -> list[float]:
+    """Record how long each `drafter.draft` call takes (the model's part of an answer), in seconds."""
+    spent: list[float] = []
+    inner = drafter.draft
+
+    def timed(plan: Any, progress: Progress = NO_PROGRESS) -> Any:
+        started = time.monotonic()
+        try:
+            return inner(plan, progress)
+        finally:
+            spent.append(time.monotonic() - started)
+
+    drafter.draft = timed
+    return spent
 
 
 class Recorder(Progress):

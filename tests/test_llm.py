@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import httpx2
 import pytest
 
 from bot.core.answer import Answer, Draft
-from bot.core.drafting import NO_PROGRESS, DrafterResult, Progress
 from bot.core.plan import DraftPlan, Facts, Passage, Reading
 from bot.knowledge.models import Customer, Section
 from bot.llm import context
@@ -34,6 +32,7 @@ from bot.services.container import Services, build_services, make_drafter
 from bot.services.knowledge import Knowledge
 from tests import fake_openai as F
 from tests.conftest import REPO, TODAY, make_settings
+from tests.llm_support import time_drafts
 
 JANE_Q = "How should I answer Jane Okafor about her late parcel?"
 PEGGY_Q = "How should I answer Peggy Hughes about her cold brew question?"
@@ -322,18 +321,7 @@ def test_failures_fall_back_to_offline_drafts_within_the_timeout(
     fake: F.FakeOpenAI, services: Build, kind: str
 ) -> None:
     svc = services(openai_timeout=1.0, openai_max_retries=1)
-    drafter = svc.assistant.drafter
-    assert drafter is not None
-    spent: list[float] = []
-
-    def timed(plan: DraftPlan, progress: Progress = NO_PROGRESS) -> DrafterResult:
-        started = time.monotonic()
-        try:
-            return LLMDrafter.draft(drafter, plan, progress)  # type: ignore[arg-type]
-        finally:
-            spent.append(time.monotonic() - started)
-
-    drafter.draft = timed  # type: ignore[method-assign]
+    spent = time_drafts(svc.assistant.drafter)
     fake.script(*FAILURES[kind])
     answer = svc.assistant.ask(JANE_Q)
     if kind not in ANSWERED:  # the model's part of the answer ends within its budget (OPENAI_TIMEOUT=1)

@@ -205,6 +205,8 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
     related = [p.text for p in passages] + [f"{i['title']}. {i['why_it_fits']}" for i in ideas]
     promise = f"I'm checking this and will come back to you by {follow_up}."
     related.append(promise)
+    if plan.intent == "outreach":
+        related.append(PURPOSE_SAYS[plan.purpose or "check_in"])
     c = plan.customer
     for record in [*(e.text for e in c.history), *(s.text for s in c.notes)]:
         if instruction_like(record) and record not in shown.withheld:
@@ -231,6 +233,16 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
     )
 
 
+# What a message written first for each purpose says, for the quality floor's "on the subject" test
+# (a check-in shares few words with any fact).
+PURPOSE_SAYS = {
+    "check_in": "I wanted to check in and see how things are going, and whether there is anything we can help with.",
+    "share_content": "I came across something I thought you would find useful and wanted to share it with you.",
+    "renewal": "Your renewal is coming up, so here are the date and the terms.",
+    "perk": "As one of our valued customers, there is something special we would like to offer you.",
+    "advocacy": "Would you be willing to share your experience with us, in a review or a few words?",
+    "preferences": "How and how often would you like to hear from us?",
+}
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 LEFT_OUT = "[words addressed to an AI, left out]"
 
