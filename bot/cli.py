@@ -24,6 +24,7 @@ from bot.index.embedding import ModelUnavailable
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.files import FolderError
+from bot.knowledge.lint import lint_folder
 from bot.knowledge.writer import NoteError
 from bot.logs import configure_logging
 from bot.services.knowledge import BrokenFile, Knowledge, UnknownCustomer
@@ -112,9 +113,10 @@ def _plural(n: int, word: str) -> str:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Errors: a record is not served. Warnings: it is served with something ignored or read another way."""
     kb = folder.load(settings.knowledge_dir)
-    for problem in kb.problems:
+    lint = lint_folder(settings.knowledge_dir)
+    for problem in sorted([*kb.problems, *lint], key=lambda p: (p.path, p.line)):
         print(problem)
-    errors, warnings = len(kb.errors), len(kb.warnings)
+    errors, warnings = len(kb.errors), len(kb.warnings) + len(lint)
     print(
         f"{len(kb.hashes)} files: {len(kb.customers)} customers, {len(kb.content)} content, "
         f"{len(kb.playbook)} playbook; {_plural(errors, 'error')}, {_plural(warnings, 'warning')}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,8 +34,15 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
-    openai_timeout: float = Field(default=12.0, gt=0)  # the whole call, retries included
+    # Deadlines (bot/llm/client.py): unset, they depend on where the model runs (hosted 10 s / 30 s,
+    # on this machine or the local network 60 s / 180 s).
+    openai_timeout: float | None = Field(default=None, gt=0)  # the whole call, retries included
+    openai_first_token_timeout: float | None = Field(default=None, gt=0)  # until the model starts answering
     openai_max_retries: int = Field(default=1, ge=0, le=5)
+    openai_structured_output: Literal["auto", "json_schema", "json_object", "text"] = "auto"
+    openai_max_tokens: int | None = Field(default=None, ge=16)  # default: what the answer schema can need
+    openai_temperature: float | None = Field(default=None, ge=0, le=2)  # default: the server's own
+    openai_stream: bool = True
 
     # Knowledge and index
     knowledge_dir: Path = Path("knowledge")

@@ -26,6 +26,7 @@ GuardCode = Literal[
     "other_customer",
     "gendered_address",
     "channel_not_allowed",
+    "unusable_draft",
 ]
 
 
@@ -75,6 +76,7 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    estimated: bool = False  # the server reported none: counted from the prompt's length and the tokens streamed
 
 
 class Cadence(BaseModel):

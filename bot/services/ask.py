@@ -94,7 +94,9 @@ class Assistant:
             progress.status(f"Writing a draft for {customer.display_name}…")
         drafts = self._drafts(plan, answer, progress) if may_draft else []
         with self._cpu:
+            rejected = answer.guard.violations  # model drafts the quality floor dropped (unusable_draft)
             answer.drafts, answer.guard = self.guard(plan, drafts)
+            answer.guard.violations[:0] = rejected
         if answer.mode == "llm" and drafts and not answer.drafts:
             # Every model draft broke a rule: offer the offline drafts rather than nothing.
             self._add_guarded(plan, compose(plan), answer, replace=True)
@@ -242,6 +244,7 @@ class Assistant:
             try:
                 result = self.drafter.draft(plan, progress)
             except DrafterUnavailable as exc:
+                answer.usage = exc.usage
                 answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
             else:
                 answer.usage = result.usage
