@@ -12,7 +12,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.core.answer import Answer, Cadence, Candidate, ContentIdea, CustomerRef, Draft, Warning
 from bot.knowledge.models import Customer, Section
-from bot.slack.blocks import answer_blocks, answer_text, chunk_blocks, esc, split_text
+from bot.slack.answer_blocks import answer_blocks, answer_text
+from bot.slack.blocks import chunk_blocks, esc, split_text
 from bot.slack.cards import customer_card, suggestion_modal
 from bot.slack.constants import MAX_BUTTON_VALUE
 from bot.slack.payloads import DraftState, PickState, SuggestionMeta, parse_state, plain_text

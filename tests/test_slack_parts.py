@@ -18,7 +18,15 @@ from bot.services.watcher import KnowledgeWatcher
 from bot.slack.constants import CALLBACK_SUGGEST_REPLY, COMMAND_ADMIN, COMMAND_CUSTOMER
 from bot.slack.dedup import MemoryDedup, RedisDedup, dedup_store
 from bot.slack.errors import RedactTokens, redact
-from bot.slack.privacy import SHARED_REASON, UNKNOWN_REASON, ChannelPolicy, is_external
+from bot.slack.privacy import (
+    NO_SCOPE_REASON,
+    NOT_MEMBER_REASON,
+    SHARED_REASON,
+    UNKNOWN_REASON,
+    ChannelPolicy,
+    is_external,
+)
+from bot.slack.retries import web_api_retries
 from tests.conftest import REPO
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
@@ -137,10 +145,31 @@ def test_channel_policy_fails_closed_and_caches() -> None:
         assert policy.check(client, "CINT").public is True
         assert policy.check(client, "D123").public is True  # a DM: only the asker is there
         assert len(fake.calls_to("conversations.info")) == 2  # cached per channel
-        fake.errors["conversations.info"] = "missing_scope"
-        verdict = ChannelPolicy().check(client, "CINT")
-        assert (verdict.public, verdict.reason) == (False, UNKNOWN_REASON)
         assert ChannelPolicy(["CINT"]).check(client, "COTHER").public is False
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        ({"status": 200, "error": "missing_scope"}, NO_SCOPE_REASON),
+        ({"status": 200, "error": "channel_not_found"}, NOT_MEMBER_REASON),
+        ({"status": 503, "times": 3}, UNKNOWN_REASON),  # past the retries: Slack still did not answer
+    ],
+)
+def test_a_failed_channel_check_fails_closed_says_why_and_is_not_cached(failure: dict[str, Any], reason: str) -> None:
+    fake = FakeSlack().start()
+    try:
+        client = WebClient(token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=web_api_retries())
+        policy = ChannelPolicy()
+        fake.fail("conversations.info", **failure)
+        verdict = policy.check(client, "CINT")
+        assert (verdict.public, verdict.reason) == (False, reason)
+        assert policy.check(client, "CINT").public is True  # Slack answers now: the failure was not remembered
+        assert policy.check(client, "CINT").public is True
+        answered = [c for c in fake.calls_to("conversations.info") if c.ok]
+        assert len(answered) == 1  # ...and the answer is
     finally:
         fake.stop()
 

@@ -54,6 +54,14 @@ class ContentIdea(BaseModel):
     reason: str
 
 
+class Fact(BaseModel):
+    """A passage that answers the question, for staff: playbook text or one of the customer's facts."""
+
+    text: str
+    source: str
+    staff_only: bool = False  # from a `## Staff only` section: shown to staff, never in a draft
+
+
 class Warning(BaseModel):
     code: WarningCode
     message: str
@@ -95,6 +103,7 @@ class Answer(BaseModel):
     candidates: list[Candidate] = Field(default_factory=list)
     drafts: list[Draft] = Field(default_factory=list)
     content_ideas: list[ContentIdea] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
     warnings: list[Warning] = Field(default_factory=list)
     guard: GuardReport = Field(default_factory=GuardReport)
     cadence: Cadence | None = None

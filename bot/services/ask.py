@@ -140,8 +140,10 @@ class Assistant:
         answer = Answer(question=question)
         with self._cpu:
             customer = self.identify(question, customer_id, context, answer)
-            if customer is None:
-                return answer
+        if customer is None:
+            return answer
+        progress.status(f"Reading {customer.display_name}'s history…")  # outside the CPU gate: Slack is a call away
+        with self._cpu:
             plan = self.plan(customer, question, answer, intent, in_thread=bool(context.strip()))
             may_draft = self._may_draft(customer, plan, answer)
         drafts = self._drafts(plan, answer, progress) if may_draft else []
