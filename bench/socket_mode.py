@@ -26,8 +26,9 @@ from slack_bolt import App  # noqa: E402
 from slack_bolt.authorization import AuthorizeResult  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 
-from tests.fake_slack import BOT_TOKEN, FakeSlack, load  # noqa: E402
+from tests.fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.fake_socket_mode import FakeSocketMode, events_api  # noqa: E402
+from tests.slack_requests import load  # noqa: E402
 
 APP_TOKEN = "xapp-1-A0RAPPORT01-1-bench"
 ADAPTERS = ("builtin", "websocket_client", "rapport")
@@ -51,7 +52,9 @@ def measure(adapter: str, rounds: int, steady_count: int = 30) -> dict[str, list
     fake = FakeSlack().start()
     server = FakeSocketMode(grace=2.0).start()
     fake.socket_url = lambda: server.url
-    identity = AuthorizeResult(enterprise_id=None, team_id="T0001", bot_user_id="UBOT", bot_id="BBOT", bot_token=BOT_TOKEN)
+    identity = AuthorizeResult(
+        enterprise_id=None, team_id="T0001", bot_user_id="UBOT", bot_id="BBOT", bot_token=BOT_TOKEN
+    )
     app = App(
         client=WebClient(token=BOT_TOKEN, base_url=fake.api_url),
         authorize=lambda: identity,
@@ -104,7 +107,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="refresh_requested disconnects per adapter")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
-    print("adapter           steady ack p50/max ms  reconnect p50/max ms  in-flight ack p50/max ms  first new ack max ms  lost acks")
+    print(
+        "adapter           steady ack p50/max ms  reconnect p50/max ms  in-flight ack p50/max ms  "
+        "first new ack max ms  lost acks"
+    )
     for adapter in ADAPTERS:
         r = measure(adapter, args.rounds)
         print(

@@ -12,17 +12,8 @@ import pytest
 from slack_bolt import BoltRequest
 
 from bot.index.embedding import MiniLMEmbedding
-from tests.fake_slack import (
-    BOT_TOKEN,
-    BOT_USER_ID,
-    Bot,
-    all_text,
-    dispatch,
-    load,
-    running_bot,
-    sample_index,
-    signed_request,
-)
+from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, Bot, running_bot, sample_index
+from tests.slack_requests import all_text, dispatch, load, signed_request
 
 MENTION_TS = "1763800000.000200"
 

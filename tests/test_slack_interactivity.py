@@ -13,19 +13,8 @@ import pytest
 from bot.index.embedding import MiniLMEmbedding
 from bot.slack.constants import VIEW_FIND_CUSTOMER
 from tests.conftest import SAMPLE
-from tests.fake_slack import (
-    BOT_USER_ID,
-    Bot,
-    all_text,
-    button_choice,
-    click,
-    eventually,
-    feedback_choice,
-    load,
-    menu_choice,
-    running_bot,
-    sample_index,
-)
+from tests.fake_slack import BOT_USER_ID, Bot, running_bot, sample_index
+from tests.slack_requests import all_text, button_choice, click, eventually, feedback_choice, load, menu_choice
 
 MENTION_TS = "1763800000.000200"
 
@@ -89,7 +78,7 @@ def test_the_draft_menu_refines_the_draft_in_place(bot: Bot, label: str, expect:
     assert all(after[d] == before[d] for d in others)  # the other drafts are untouched
     rest = [b for b in update["blocks"] if not b.get("block_id", "").startswith("d.")]
     assert rest == [b for b in message["blocks"] if not b.get("block_id", "").startswith("d.")]
-    assert list(after)[0] == new  # where the old draft was, not appended below the answer
+    assert next(iter(after)) == new  # where the old draft was, not appended below the answer
     eventually(lambda: any(e.kind == "shown" and e.draft == new for e in bot.rt.feedback.events()))
 
 
@@ -172,9 +161,13 @@ def test_log_as_sent_on_an_ephemeral_answer_confirms_privately_with_the_name_esc
         from bot.slack.payloads import DraftState
 
         state = DraftState(c="cus-0003", d="deph", ch="email", q="q", t="Hi Tom, thanks.")
-        blocks = [{"type": "actions", "block_id": "d.deph.act", "elements": [
-            {"type": "button", "action_id": "draft_log_sent", "value": state.encode()}
-        ]}]
+        blocks = [
+            {
+                "type": "actions",
+                "block_id": "d.deph.act",
+                "elements": [{"type": "button", "action_id": "draft_log_sent", "value": state.encode()}],
+            }
+        ]
         template = load("block_actions", bot.fake)
         template["container"] = {"type": "message", "message_ts": "1.2", "is_ephemeral": True, "channel_id": "CSUP"}
         template.pop("message")

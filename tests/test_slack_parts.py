@@ -213,11 +213,35 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
     features, settings = manifest["features"], manifest["settings"]
     assert {c["command"] for c in features["slash_commands"]} == {COMMAND_CUSTOMER, COMMAND_ADMIN}
     assert [s["callback_id"] for s in features["shortcuts"] if s["type"] == "message"] == [CALLBACK_SUGGEST_REPLY]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+    }
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+    assert not settings["token_rotation_enabled"]  # the start-up check tells people to keep it off
     assert features["app_home"]["home_tab_enabled"] and features["bot_user"]["display_name"] == "Rapport"
+    assert features["app_home"]["messages_tab_enabled"] and features["assistant_view"]["assistant_description"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write", "users:read"} <= scopes
+    # Least privilege: exactly what the code calls (README, "Slack app setup", says why each one).
+    assert scopes == {
+        "app_mentions:read",
+        "assistant:write",  # assistant.threads.setSuggestedPrompts
+        "channels:history",
+        "channels:read",
+        "chat:write",  # also assistant.threads.setStatus and chat.startStream/appendStream/stopStream
+        "commands",
+        "groups:history",
+        "groups:read",
+        "im:history",  # message.im, conversations.history of a DM for follow-ups
+        "mpim:history",
+        "mpim:read",
+        "reactions:write",
+        "users:read",
+        "users:read.email",
+    }
 
 
 def test_a_redis_url_gives_a_shared_store_or_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

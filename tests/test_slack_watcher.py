@@ -16,7 +16,8 @@ from bot.services.knowledge import Knowledge
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.server import start_knowledge
 from tests.conftest import SAMPLE, make_settings, write
-from tests.fake_slack import BOT_USER_ID, Bot, all_text, load, running_bot, sample_index
+from tests.fake_slack import BOT_USER_ID, Bot, running_bot, sample_index
+from tests.slack_requests import all_text, load
 
 NEW_CUSTOMER = """
 ---
