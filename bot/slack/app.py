@@ -34,12 +34,10 @@ def secret(settings: Settings, name: str) -> str:
     return str(text)
 
 
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
+def web_client(settings: Settings, token: str | None = None, logger: logging.Logger | None = None) -> WebClient:
     """A Web API client that retries what is safe to retry (retries.py); SLACK_API_URL points it elsewhere."""
-    if settings.slack_api_url:
-        base_url = settings.slack_api_url.rstrip("/") + "/"
-        return WebClient(token=token, base_url=base_url, retry_handlers=web_api_retries())
-    return WebClient(token=token, retry_handlers=web_api_retries())
+    base_url = settings.slack_api_url.rstrip("/") + "/" if settings.slack_api_url else WebClient.BASE_URL
+    return WebClient(token=token, base_url=base_url, retry_handlers=web_api_retries(), logger=logger)
 
 
 class ExpectedBoltWarnings(logging.Filter):

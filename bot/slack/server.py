@@ -111,7 +111,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
             file=sys.stderr,
         )
         return 2
-    problem = check_settings(settings, web_client(settings), http)  # one line per wrong token, not a traceback
+    problem = check_settings(settings, http)  # one line naming a wrong token, not a traceback
     if problem:
         print(problem, file=sys.stderr)
         return 2

@@ -8,12 +8,14 @@ The signing secret cannot be checked this way: Slack never sends it, it signs wi
 
 from __future__ import annotations
 
+import logging
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.slack.app import web_client
 
 WHERE = {
     "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) under OAuth & Permissions",
@@ -62,7 +64,15 @@ def check_tokens(client: WebClient, bot_token: str, app_token: str | None) -> st
     return None
 
 
-def check_settings(settings: Settings, client: WebClient, http: bool) -> str | None:
+def quiet_logger() -> logging.Logger:
+    """slack_sdk logs each failed attempt and retry; the person gets our one line instead."""
+    quiet = logging.getLogger("rapport.startup.slack_sdk")
+    quiet.propagate = False
+    quiet.addHandler(logging.NullHandler())
+    return quiet
+
+
+def check_settings(settings: Settings, http: bool) -> str | None:
     bot = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     app = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-    return check_tokens(client, bot, None if http else app)
+    return check_tokens(web_client(settings, logger=quiet_logger()), bot, None if http else app)
