@@ -183,3 +183,23 @@ def test_reply_to_their_message_reads_the_request_again_and_replaces_the_answer(
     assert update["ts"] == message["ts"] and "Draft 1" in text and "Read as a reply to their message" in text
     assert "Reach out first instead" in text  # and back again, in one click
     assert not bot.fake.calls_to("chat.postMessage")
+
+
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        ("make it shorter", "shorter"),
+        ("@Rapport can you make that more formal please", "formal"),
+        ("a bit warmer?", "warmer"),
+        ("try again", "regenerate"),
+        ("shorter and warmer", "shorter"),
+        ("He wrote again, what do I say?", None),  # "again" about the customer, not the draft
+        ("what about a different approach to the refund?", None),
+        ("they are short on stock", None),
+        ("make it shorter " + "and mention the refund policy in detail with the dates " * 2, None),  # a new ask
+    ],
+)
+def test_which_messages_ask_to_refine_a_draft(text: str, style: str | None) -> None:
+    from bot.slack.followup import requested_style
+
+    assert requested_style(text) == style

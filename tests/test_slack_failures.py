@@ -77,7 +77,7 @@ def test_not_in_channel_asks_for_an_invite_in_the_dm_when_the_channel_is_closed(
     bot.send(mention("how should I answer Tom Baker?", 2, channel="CPRIVATE"))
     posts = bot.fake.wait_for("chat.postMessage", 2)
     dm = posts[1].args
-    assert dm["channel"] == "USTAFF" and "`/invite @Rapport`" in dm["text"]
+    assert dm["channel"] == "USTAFF" and "`/invite @Rapport`" in dm["text"] and "<#CPRIVATE>" in dm["text"]
     assert "Reference" not in dm["text"]  # a thing the person can fix, not an incident
 
 

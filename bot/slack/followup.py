@@ -17,12 +17,13 @@ from typing import Any
 from bot.slack.constants import ACTION_LOG_SENT
 from bot.slack.payloads import DraftState, parse_state
 
-# The menu's four refinements, as people ask for them in a message. Whole words; the first named wins.
-STYLE_WORDS: dict[str, tuple[str, ...]] = {
-    "shorter": ("shorter", "short", "brief", "briefer", "concise", "trim", "tighter", "condense", "shorten"),
-    "formal": ("formal", "professional", "formally"),
-    "warmer": ("warmer", "warm", "friendlier", "friendly", "kinder", "softer", "gentler", "warmly"),
-    "regenerate": ("regenerate", "again", "another", "rewrite", "redo", "retry", "different"),
+# The menu's four refinements, as people ask for them of a draft: comparatives and instructions only
+# ("short", "warm", "again", "different" say too much else). Whole words or phrases; the first named wins.
+STYLE_CUES: dict[str, tuple[str, ...]] = {
+    "shorter": ("shorter", "shorten", "briefer", "more concise", "less long", "cut it down", "trim it"),
+    "formal": ("more formal", "formal", "formally", "more professional"),
+    "warmer": ("warmer", "friendlier", "kinder", "softer", "more personal", "less formal"),
+    "regenerate": ("regenerate", "rewrite", "redo", "try again", "another one", "another version", "once more"),
 }
 MAX_WORDS = 12  # a follow-up is a short instruction, not a new question with a story
 WORD_RE = re.compile(r"[a-z']+")
@@ -33,11 +34,11 @@ def requested_style(text: str) -> str | None:
     words = WORD_RE.findall(text.lower())
     if not words or len(words) > MAX_WORDS:
         return None
-    for word in words:
-        for style, cues in STYLE_WORDS.items():
-            if word in cues:
-                return style
-    return None
+    padded = f" {' '.join(words)} "
+    found = [
+        (padded.find(f" {cue} "), style) for style, cues in STYLE_CUES.items() for cue in cues if f" {cue} " in padded
+    ]
+    return min(found)[1] if found else None
 
 
 def draft_state_of(message: dict[str, Any]) -> DraftState | None:

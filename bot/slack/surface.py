@@ -122,7 +122,8 @@ class ThreadSurface(ThreadProgress):
             if exc.response.get("error") not in UNREACHABLE:
                 raise
             log.info("chat.postEphemeral in %s failed (%s): telling %s in the DM", self.channel, exc, self.user)
-            tell_in_dm(self.client, self.user, f"{NOT_IN_CHANNEL}\n{text}" if text != NOT_IN_CHANNEL else text)
+            note = text if text == NOT_IN_CHANNEL else f"{NOT_IN_CHANNEL}\n{text}"
+            tell_in_dm(self.client, self.user, f"In <#{self.channel}>: {note}")
 
 
 class EphemeralSurface(ThreadSurface):

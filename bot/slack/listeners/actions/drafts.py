@@ -99,7 +99,7 @@ class DraftActions:
             return False
         record_shown(self.rt, surface, answer, ids[:1], "refine")
         for extra in answer.warnings:  # e.g. the model was unavailable: say so without losing the message
-            surface.tell(extra.message)
+            surface.tell(esc(extra.message))
         return True
 
     # -- log as sent --------------------------------------------------------------------
