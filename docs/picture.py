@@ -137,7 +137,7 @@ def main() -> None:
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={profile}", "--hide-scrollbars", "--force-device-scale-factor=1",
-             f"--screenshot={out / 'answer.png'}", "--window-size=780,730", drawn.as_uri()],
+             f"--screenshot={out / 'answer.png'}", "--window-size=780,1040", drawn.as_uri()],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
     print("wrote docs/answer.json and docs/answer.png")

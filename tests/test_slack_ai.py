@@ -86,7 +86,8 @@ def test_with_a_model_the_first_draft_streams_then_becomes_the_answer_in_place(m
     assert "Worded by the language model" in all_text(update["blocks"])
     assert not bot.fake.calls_to("chat.postMessage")
     statuses = [c.args["status"] for c in bot.fake.calls_to("assistant.threads.setStatus")]
-    assert statuses[:3] == ["Finding the customer…", "Reading Tom's history…", "Writing the drafts…"]
+    assert statuses[:3] == ["Finding the customer…", "Reading Tom's history…", "Writing a draft for Tom…"]
+    assert "Writing the drafts…" in statuses  # what the model side reports goes to the same status line
 
 
 def test_a_private_answer_never_streams_nor_shows_a_status(model_bot: Bot) -> None:
@@ -126,6 +127,14 @@ def test_the_agent_dm_suggests_no_customers_to_someone_from_another_organisation
     told = bot.fake.wait_for("chat.postMessage")[0].args
     assert "only helps people in this workspace" in told["text"]
     assert not bot.fake.calls_to("assistant.threads.setSuggestedPrompts")
+
+
+def posted_answer(bot: Bot) -> dict[str, Any]:
+    bot.send(load("app_mention"))
+    message = bot.fake.message(bot.fake.wait_for("chat.postMessage")[0])
+    bot.fake.wait_for("reactions.remove")
+    bot.fake.reset()
+    return message
 
 
 def answered_in_thread(bot: Bot) -> dict[str, Any]:
@@ -170,19 +179,21 @@ def test_a_follow_up_in_a_dm_without_threads_refines_the_last_draft_there(bot: B
     assert bot.fake.calls_to("conversations.history")[0].args["channel"] == "D0RAPPORT"
 
 
-def test_reply_to_their_message_reads_the_request_again_and_replaces_the_answer(bot: Bot) -> None:
-    bot.send(mention("Should I check in with Jane Okafor?", "Ev0INTENT001"))
-    message = bot.fake.message(bot.fake.wait_for("chat.postMessage")[0])
+def test_the_other_reading_is_one_click_and_replaces_the_answer_both_ways(bot: Bot) -> None:
+    message = posted_answer(bot)
     footer = all_text([b for b in message["blocks"] if b["type"] == "context"])
-    assert "Read as reaching out first" in footer and "Draft 1" not in all_text(message["blocks"])  # too soon
-    bot.fake.wait_for("reactions.remove")
-    bot.fake.reset()
-    bot.send(button_choice(load("block_actions", bot.fake), copy.deepcopy(message), "intent_reply"))
+    assert "Read as a reply to their message" in footer
+    bot.send(button_choice(load("block_actions", bot.fake), copy.deepcopy(message), "intent_outreach"))
     update = bot.fake.wait_for("chat.update")[0].args
     text = all_text(update["blocks"])
-    assert update["ts"] == message["ts"] and "Draft 1" in text and "Read as a reply to their message" in text
-    assert "Reach out first instead" in text  # and back again, in one click
+    assert update["ts"] == message["ts"] and "Read as reaching out first" in text
+    assert "Reply to their message instead" in text and "Reach out first instead" not in text
     assert not bot.fake.calls_to("chat.postMessage")
+    back = {**message, "blocks": update["blocks"]}
+    bot.send(button_choice(load("block_actions", bot.fake), back, "intent_reply"))
+    again = bot.fake.wait_for("chat.update", 2)[1].args
+    assert "Read as a reply to their message: as staff asked" in all_text(again["blocks"])
+    assert "Draft 1" in all_text(again["blocks"])
 
 
 @pytest.mark.parametrize(

@@ -178,8 +178,9 @@ def test_facts_are_shown_to_staff_with_staff_only_ones_labelled_and_never_in_a_d
     a = answer([Draft(text="Hi Jane, your grinder is covered.", channel="email")], facts=facts)
     blocks = dicts(answer_blocks(a, customer(), ["d1"], origin="mention"))
     text = all_text(blocks)
-    assert "*What we know* (for you)" in text and "`playbook/warranty.md#L5`" in text
-    assert ":lock: _Staff only:_ Check the order number &lt;first&gt;." in text
+    assert "*What we know* (for you)\n1. Grinders have a 2-year warranty." in text
+    assert "2. :lock: _Staff only:_ Check the order number &lt;first&gt;." in text
+    assert "Facts from: 1 `playbook/warranty.md#L5` · 2 `playbook/warranty.md#L12`" in text  # small print
     draft = all_text([b for b in blocks if b.get("block_id", "").startswith("d.d1.")])
     assert "order number" not in draft and "2-year" not in draft  # facts are for staff, drafts stand alone
     assert text.index("What we know") < text.index("Draft 1")

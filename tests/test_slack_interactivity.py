@@ -133,12 +133,14 @@ def test_log_as_sent_appends_an_out_entry_once_and_says_so_in_place(writing_bot:
     parts = [b for b in update["blocks"] if b.get("block_id", "").startswith(f"d.{first}.")]
     assert [b["block_id"].split(".")[2] for b in parts][-2:] == ["sent", "src"]  # buttons gone, sources kept
     line = all_text(parts)
-    assert "Logged as sent by phone call by Sam Lee in Tom Baker's history (`customers/tom-baker.md`, line" in line
+    channel = json.loads(payload["actions"][0]["value"]).get("ch", "email")  # the draft's channel (email: the default)
+    how = {"email": "email", "phone": "phone call", "sms": "text message"}[channel]
+    assert f"Logged as sent by {how} by Sam Lee in Tom Baker's history (`customers/tom-baker.md`, line" in line
     assert len(draft_parts(update["blocks"])) == len(draft_parts(message["blocks"]))  # other drafts untouched
     assert not bot.fake.calls_to("chat.postEphemeral")
     added = [line for line in path.read_text(encoding="utf-8").splitlines() if line not in before.splitlines()]
     assert len(added) == 1
-    assert added[0].startswith("- 2026-11-22 phone out (Sam Lee, USTAFF): Sent (drafted with Rapport): Hi Tom")
+    assert added[0].startswith(f"- 2026-11-22 {channel} out (Sam Lee, USTAFF): Sent (drafted with Rapport): Hi Tom")
     latest = bot.rt.knowledge.customer("cus-0003").history[-1]
     assert (latest.direction, latest.author) == ("out", "Sam Lee, USTAFF")
     assert [e.kind for e in bot.rt.feedback.events()].count("sent") >= 1

@@ -72,21 +72,29 @@ def warning_blocks(answer: Answer) -> list[Block]:
     return mrkdwn_sections(f":warning: *Before you reply*\n{lines}")
 
 
-def fact_line(fact: Fact) -> str:
+def note_blocks(notes: Sequence[str]) -> list[Block]:
+    """What staff should check before sending, or what was not drafted and why."""
+    if not notes:
+        return []
+    return mrkdwn_sections(":memo: *For you*\n" + "\n".join(f"• {esc(n)}" for n in notes))
+
+
+def fact_line(number: int, fact: Fact) -> str:
     text = esc(clip(" ".join(fact.text.split()), FACT_CHARS))
     label = ":lock: _Staff only:_ " if fact.staff_only else ""
-    return f"• {label}{text} — `{esc(fact.source)}`"
+    return f"{number}. {label}{text}"
 
 
 def fact_blocks(facts: Sequence[Fact]) -> list[Block]:
-    """What the playbook and their file say about the question, for staff (never a draft)."""
+    """What the playbook and their file say about the question, for staff (never a draft); files in small print."""
     if not facts:
         return []
     shown = list(facts)[:MAX_FACTS]
-    lines = "\n".join(fact_line(f) for f in shown)
+    lines = "\n".join(fact_line(n, f) for n, f in enumerate(shown, 1))
     more = len(facts) - len(shown)
     tail = f"\n…and {more} more (`rapport ask --json` lists them all)." if more > 0 else ""
-    return mrkdwn_sections(f"*What we know* (for you)\n{lines}{tail}")
+    sources = " · ".join(f"{n} `{esc(f.source)}`" for n, f in enumerate(shown, 1))
+    return [*mrkdwn_sections(f"*What we know* (for you)\n{lines}{tail}"), context(f"Facts from: {sources}")]
 
 
 def candidate_blocks(
@@ -133,8 +141,9 @@ def footer(answer: Answer, customer: Customer | None) -> Block:
     """The small print: how the request was read, the customer's id and file, how the drafts were made."""
     parts = []
     if customer is not None and answer.intent in READINGS:
-        purpose = getattr(answer, "purpose", None)
-        parts.append(f"Read as {READINGS[answer.intent]}" + (f" ({esc(str(purpose))})" if purpose else ""))
+        purpose = f", {answer.purpose.replace('_', ' ')}" if answer.purpose else ""
+        why = f": {esc(answer.reading.why)}" if answer.reading.why else ""
+        parts.append(f"Read as {READINGS[answer.intent]}{purpose}{why}")
     if customer is not None:
         parts.append(f"`{customer.id}` · `{esc(customer.path)}`")
     parts.append(mode_line(answer))
@@ -160,6 +169,7 @@ def answer_blocks(
         return blocks + candidate_blocks(answer.candidates, answer.question, "answer", origin)
     blocks += warning_blocks(answer)
     if not compact:
+        blocks += note_blocks(answer.notes)
         blocks += fact_blocks(answer.facts)
     if customer is None:
         return blocks or mrkdwn_sections("I couldn't tell which customer this is about.")

@@ -98,8 +98,9 @@ class DraftActions:
         if updated is None or not surface.update(updated, shown_text(payload, text)):
             return False
         record_shown(self.rt, surface, answer, ids[:1], "refine")
-        for extra in answer.warnings:  # e.g. the model was unavailable: say so without losing the message
-            surface.tell(esc(extra.message))
+        for extra in answer.warnings:  # the model failed for this refinement: say so beside the message
+            if extra.code == "llm_unavailable":
+                surface.tell(esc(extra.message))
         return True
 
     # -- log as sent --------------------------------------------------------------------

@@ -45,6 +45,6 @@ class PickCustomer:
                 return
             # A message picked for "Suggest a reply" is answered, as the shortcut itself does.
             answer = self.rt.services.assistant.ask(
-                state.q, customer_id=state.c, intent="reply" if state.o == "shortcut" else None, progress=surface
+                state.q, customer_id=state.c, progress=surface, shortcut=state.o == "shortcut"
             )
             present(self.rt, surface, answer, origin=state.o or "pick", notice=notice)

@@ -86,9 +86,9 @@ class SuggestReply:
                 thread_text, problem = read.text, read.problem
             hint = "\n".join(t for t in (author_name, thread_text) if t)
             surface.status("Finding the customer…")
-            # "Suggest a reply": the message is answered, never treated as a reason to reach out first.
+            # "Suggest a reply": the message is the customer's own, answered, never a reason to reach out first.
             answer = self.rt.services.assistant.ask(
-                question, customer_id=customer_id, context=hint, intent="reply", progress=surface
+                question, customer_id=customer_id, context=hint, progress=surface, shortcut=True
             )
             if answer.customer is None and not answer.candidates and isinstance(surface, ViewSurface):
                 client.views_update(external_id=external_id(shortcut), view=find_customer_modal(meta, problem))

@@ -53,6 +53,6 @@ class FindCustomer:
             else:
                 surface.status(f"Reading {matches[0].customer.display_name}'s history…")
                 answer = self.rt.services.assistant.ask(
-                    meta.q, customer_id=matches[0].customer.id, intent="reply", progress=surface
+                    meta.q, customer_id=matches[0].customer.id, progress=surface, shortcut=True
                 )
                 present(self.rt, surface, answer, origin="shortcut")
