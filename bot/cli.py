@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.importer import command as importer
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.writer import NoteError
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author")
     p = sub.add_parser("forget", parents=[common], help="erase a customer: file and every vector")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
+    p = sub.add_parser("import", parents=[common], help="create or update customer files from a CRM or shop export")
+    importer.add_arguments(p)
     p = sub.add_parser("serve", parents=[common], help="run the Slack bot")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (default)")
@@ -190,6 +193,10 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    return importer.run(args, settings)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
@@ -203,6 +210,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": cmd_ask,
     "note": cmd_note,
     "forget": cmd_forget,
+    "import": cmd_import,
     "serve": cmd_serve,
 }
 
