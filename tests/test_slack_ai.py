@@ -19,7 +19,7 @@ from bot.core.plan import DraftPlan
 from bot.index.embedding import MiniLMEmbedding
 from bot.services.drafts import compose, restyle
 from tests.fake_slack import BOT_USER_ID, Bot, running_bot, sample_index
-from tests.slack_requests import all_text, button_choice, load
+from tests.slack_requests import all_text, button_choice, eventually, load
 
 MENTION_TS = "1763800000.000200"
 
@@ -189,6 +189,9 @@ def test_the_other_reading_is_one_click_and_replaces_the_answer_both_ways(bot: B
     assert update["ts"] == message["ts"] and "Read as reaching out first" in text
     assert "Reply to their message instead" in text and "Reach out first instead" not in text
     assert not bot.fake.calls_to("chat.postMessage")
+    eventually(lambda: bot.fake.calls_to("assistant.threads.setStatus")[-1].args["status"] == "")
+    first = bot.fake.calls_to("assistant.threads.setStatus")[0].args["status"]
+    assert first == "Reading it the other way…"  # and cleared after: an update in place is no new reply
     back = {**message, "blocks": update["blocks"]}
     bot.send(button_choice(load("block_actions", bot.fake), back, "intent_reply"))
     again = bot.fake.wait_for("chat.update", 2)[1].args

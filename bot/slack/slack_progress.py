@@ -83,6 +83,16 @@ class ThreadProgress:
             log.info("streaming the draft failed (%s): the answer is posted when it is ready", exc)
             self.streaming = False
 
+    def clear_status(self) -> None:
+        """An answer changed in place is no new message, so Slack would leave the status up: clear it."""
+        if not self._status_set or self.thread_ts is None:
+            return
+        self._status_set = False
+        try:
+            self.client.assistant_threads_setStatus(channel_id=self.channel, thread_ts=self.thread_ts, status="")
+        except (SlackApiError, OSError) as exc:
+            log.info("clearing the status failed: %s", exc)
+
     def finish_stream(self, blocks: list[dict[str, Any]], text: str) -> bool:
         """Turn the streamed message into the answer's first message; False when nothing was streamed."""
         stream, self._stream = self._stream, None
@@ -103,8 +113,5 @@ class ThreadProgress:
             except (SlackApiError, OSError) as exc:
                 log.info("chat.stopStream failed: %s", exc)
             self._stream = None
-        if self._status_set and not self.answered and self.thread_ts is not None:
-            try:
-                self.client.assistant_threads_setStatus(channel_id=self.channel, thread_ts=self.thread_ts, status="")
-            except (SlackApiError, OSError) as exc:
-                log.info("clearing the status failed: %s", exc)
+        if not self.answered:
+            self.clear_status()

@@ -1,7 +1,8 @@
 """Suggested prompts for a new conversation with Rapport (the agent DM): who needs an answer now.
 
 Taken from the knowledge folder, never hard-coded: customers whose latest message to us has no
-reply yet (oldest waiting first), then customers overdue for the contact they asked for.
+reply yet (the services' `unanswered_message` rule; oldest waiting first), then customers overdue
+for the contact they asked for.
 """
 
 from __future__ import annotations
@@ -9,32 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from bot.knowledge.models import Customer, HistoryEntry
+from bot.knowledge.models import Customer
 from bot.services.cadence import contact_state
+from bot.services.reading import unanswered_entry
 from bot.slack.blocks import clip
 from bot.slack.constants import MAX_SUGGESTED_PROMPTS
 
 TITLE_CHARS = 40
 
 
-def unanswered(customer: Customer) -> HistoryEntry | None:
-    """Their latest message, when nothing went out to them on or after its day."""
-    dated = [e for e in customer.history if e.date]
-    inbound = [e for e in dated if e.direction == "in"]
-    if not inbound:
-        return None
-    latest = max(inbound, key=lambda e: (e.date, e.line))
-    replied = [e for e in dated if e.direction == "out" and e.date and latest.date and e.date >= latest.date]
-    last_contacted = customer.contact.last_contacted
-    if replied or (last_contacted and latest.date and last_contacted >= latest.date):
-        return None
-    return latest
-
-
 def suggested_prompts(customers: Iterable[Customer], today: dt.date) -> list[dict[str, str]]:
     people = list(customers)
     waiting = sorted(
-        ((c, e) for c in people if (e := unanswered(c)) is not None), key=lambda pair: (pair[1].date, pair[0].id)
+        ((c, e) for c in people if (e := unanswered_entry(c)) is not None), key=lambda pair: (pair[1].date, pair[0].id)
     )
     prompts = [
         {

@@ -113,6 +113,7 @@ class ThreadSurface(ThreadProgress):
             return False
         self.client.chat_update(channel=self.channel, ts=self.message_ts, blocks=blocks, text=text)
         self.answered = True
+        self.clear_status()
         return True
 
     def tell(self, text: str) -> None:
