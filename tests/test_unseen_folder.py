@@ -138,7 +138,10 @@ title: Business fleet contracts
 topics: [fleet, contracts]
 ---
 Fleet service contracts cost £45 per bike per month and renew automatically unless either side gives 30 days'
-notice. Renewal terms are set by the account manager; do not quote new prices before the renewal conversation.
+notice.
+
+## Staff only
+Renewal terms are set by the account manager; do not quote new prices before the renewal conversation.
 """,
     "repairs.md": """
 ---
@@ -146,6 +149,8 @@ title: Repairs
 topics: [repairs]
 ---
 A hydraulic brake bleed costs £35. Turnaround is 3 working days from drop-off.
+
+## Staff only
 Between us, we can knock 10% off a bleed if the customer pushes.
 """,
     "service.md": """
@@ -251,9 +256,14 @@ def test_two_customers_named_with_no_addressee_is_ambiguous(services: Services) 
     ],
 )
 def test_a_pitch_to_a_never_contact_customer_is_outreach_and_gets_no_draft(services: Services, question: str) -> None:
-    answer = services.assistant.ask(question)
-    assert who(answer) == "cus-sam" and answer.intent == "outreach"
-    assert answer.drafts == [] and "no_contact" in codes(answer)
+    pitch = services.assistant.ask(question, intent="outreach")
+    assert who(pitch) == "cus-sam" and pitch.intent == "outreach"
+    assert pitch.drafts == [] and "no_contact" in codes(pitch)
+    # Read as staff wrote it: Sam's flat-tyre message is unanswered, so it is answered first; no pitch.
+    first = services.assistant.ask(question)
+    assert first.intent == "reply" and {"no_contact", "unanswered_message"} <= codes(first)
+    assert first.reading.message is not None and "flat" in first.reading.message.text
+    assert all(w not in d.text.lower() for d in first.drafts for w in ("black friday", "sale", "fleet"))
 
 
 def test_answering_their_own_message_is_a_reply_whatever_it_says(services: Services) -> None:

@@ -122,6 +122,8 @@ class Assistant:
         """No customer: when the question names nobody and the playbook answers it, it asks a fact."""
         if customer_id or answer.candidates or snap.finder.names_someone(question):
             return
+        if self.reader(snap).asks_for_a_draft(question):
+            return  # "can you draft a reply?" asks for a draft, not a fact: for whom is the question
         facts = snap.facts.choose(None, topic_of(question, None), None)
         if not facts.answer and not facts.related and not facts.staff:
             return

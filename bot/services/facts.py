@@ -13,7 +13,7 @@ import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import blingfire
 import numpy as np
@@ -27,14 +27,15 @@ from bot.services.retrieval import content_stems
 from bot.services.text import COMMON_WORDS, NAME_WORD_RE, fold, words
 
 MIN_SENTENCE = 0.30  # cosine similarity of MiniLM: below this a sentence is not on the subject
-KEEP_WITHIN = 0.12  # ...and within this of the best sentence
+KEEP_WITHIN = 0.18  # ...and within this of the best sentence
 KEEP_WITHIN_ANYONE = 0.2  # with no customer, every plan's answer is wanted: a wider band
 MAX_ANSWER = 4
 MAX_STAFF = 3
 MIN_CUSTOMER_FACT = 0.30
 COVERED = 0.42  # a question in their message is answered when a chosen fact is this close to it
 ANSWERS = 0.30  # a chosen sentence this far from every question asked is related, not an answer
-ANSWERS_WITHIN = 0.18  # ...and one this far behind the sentence that answers best
+CLEARLY = 0.55  # this close in meaning, a sentence answers without sharing a word
+ANSWERS_WITHIN = 0.35  # ...and one this far behind the sentence that answers best
 PARAGRAPH_WEIGHT = 0.3  # a sentence borrows this much of its paragraph's score (its context)
 VALUE_BONUS = 0.06  # a sentence with the kind of value asked for ("how much…?" -> an amount)
 ASKS_PRICE = 0.33
@@ -131,7 +132,9 @@ class PlaybookSentences:
 
     def __init__(self, playbook: Iterable[PlaybookDoc]) -> None:
         self.by_paragraph: dict[str, list[Sentence]] = {}
+        self.page_words: dict[str, frozenset[str]] = {}  # path -> words of its customer-facing text
         for doc in playbook:
+            self.page_words[doc.path] = frozenset(words(doc.public_text))
             if doc.perks:
                 continue  # a perk is offered for its purpose only, within its interval (services.perks)
             for first, found in sentences_of(doc):
@@ -198,6 +201,7 @@ class Applies:
 
     customer: Customer
     values: FactValues
+    page_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @cached_property
     def variants(self) -> list[Variant]:
@@ -219,16 +223,21 @@ class Applies:
         found.append(Variant(SEGMENT_TERMS[segment], SEGMENT_TERMS[other], names=False))
         return found
 
-    def scopes(self, sentence: Sentence, text: str | None = None) -> list[str]:
+    def scopes(self, sentence: Sentence, variant: Variant, text: str | None = None) -> list[str]:
+        """Where a sentence says whom it is for, nearest first. The page title counts only for a page that
+        never names this customer's variant ("Prices and wholesale terms" also holds "Retail prices: …")."""
         text = sentence.text if text is None else text
         label = LABEL_RE.match(text)
-        return [label.group(0) if label else "", text, sentence.heading, sentence.title]
+        scopes = [label.group(0) if label else "", text, sentence.heading]
+        if not self.page_words.get(sentence.path, frozenset()) & variant.ours:
+            scopes.append(sentence.title)
+        return scopes
 
     def __call__(self, sentence: Sentence, text: str | None = None) -> bool:
         """The nearest scope that names a variant decides: the sentence's own label ("Wholesale prices: …"),
         then the sentence, its heading, its page title."""
         for variant in self.variants:
-            for scope in self.scopes(sentence, text):
+            for scope in self.scopes(sentence, variant, text):
                 verdict = variant.about_another(scope)
                 if verdict is not None:
                     if verdict:
@@ -296,7 +305,7 @@ class FactChooser:
         if not queries:
             return facts
         scored = self._score(queries, message is not None)
-        applies = Applies(customer, self.values) if customer else None
+        applies = Applies(customer, self.values, self.sentences.page_words) if customer else None
         public = [(s, x) for s, x in scored if not x.staff_only]
         if applies is not None:
             public = [(s, n) for s, x in public if (n := applies.narrowed(x)) is not None]
@@ -375,10 +384,19 @@ class FactChooser:
         the rest (on the subject, for staff)."""
         if not chosen or self.meaning is None:
             return chosen, []
-        sims = self.meaning.similarity(asks_in(asked), [p.text for p in chosen]).max(axis=0)
+        asks = asks_in(asked)
+        sims = self.meaning.similarity(asks, [p.text for p in chosen]).max(axis=0)
         floor = max(ANSWERS, float(sims.max()) - ANSWERS_WITHIN)
-        answer = [p for p, sim in zip(chosen, sims, strict=True) if sim >= floor]
+        answer = [p for p, sim in zip(chosen, sims, strict=True) if sim >= floor and self.on_subject(asks, p.text, sim)]
         return answer, [p for p in chosen if p not in answer]
+
+    def on_subject(self, asks: list[str], sentence: str, sim: float) -> bool:
+        """Close in meaning is not enough when the model only sees the same kind of thing ("how much to fit
+        studded tyres" vs "a brake bleed costs £35"): a sentence answers when it is very close, or shares a
+        word of substance with the question (not one that only says what kind of value is asked, "cost")."""
+        if sim >= CLEARLY:
+            return True
+        return bool(content_stems(" ".join(asks)) & content_stems(sentence) - kind_words())
 
     def _uncovered(self, message: str | None, chosen: list[Passage]) -> list[str]:
         """The questions in their message that no chosen fact comes close to."""
@@ -387,8 +405,14 @@ class FactChooser:
         asks = asks_in(message)
         if not chosen:
             return asks
-        sims = self.meaning.similarity(asks, [p.text for p in chosen]).max(axis=1)
-        return [ask for ask, sim in zip(asks, sims, strict=True) if sim < COVERED]
+        sims = self.meaning.similarity(asks, [p.text for p in chosen])
+        return [
+            ask
+            for ask, row in zip(asks, sims, strict=True)
+            if not any(
+                sim >= COVERED and self.on_subject([ask], p.text, sim) for p, sim in zip(chosen, row, strict=True)
+            )
+        ]
 
 
 def _keep(
@@ -401,6 +425,13 @@ def _keep(
     order = {x.source: i for i, (_, x) in enumerate(sorted(kept, key=lambda pair: _line_key(pair[1].source)))}
     kept.sort(key=lambda pair: order[pair[1].source])  # the playbook's own order reads best
     return [Passage(source=x.source, text=x.text, score=round(s, 3), kind=kind) for s, x in kept]  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def kind_words() -> frozenset[str]:
+    """The words that say what kind of value is asked ("how much does it cost") and not what about."""
+    lex = lexicon()
+    return frozenset(content_stems(" ".join([*lex.asks_price, *lex.asks_when])))
 
 
 def asks_in(message: str) -> list[str]:
