@@ -20,7 +20,6 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
@@ -33,6 +32,8 @@ from bot.services.watcher import KnowledgeWatcher
 from bot.slack.app import MissingSetting, build_app, secret, web_client
 from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
+from bot.slack.socket_mode import SocketModeHandler
+from bot.slack.startup import check_settings
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,10 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
             file=sys.stderr,
         )
         return 2
+    problem = check_settings(settings, http)  # one line naming a wrong token, not a traceback
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     install_log_policy()
     # Hand the GIL over every 0.5 ms instead of 5 ms: an ack needs only ~2 ms of Python, but under
     # load it waits for the GIL behind answers being computed; shorter slices keep acks fast.
@@ -161,7 +166,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
                 log.info("Rapport is listening on http://%s:%d%s", host, port, EVENTS_PATH)
                 server.serve_forever()
             else:
-                handler = SocketModeHandler(app, app_token=tokens["slack_app_token"], web_client=web_client(settings))
+                handler = SocketModeHandler(app, tokens["slack_app_token"], web_client(settings))
                 log.info("Rapport is connecting to Slack (Socket Mode)")
                 handler.start()  # type: ignore[no-untyped-call]
         except KeyboardInterrupt:

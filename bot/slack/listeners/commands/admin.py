@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack
+from slack_sdk import WebClient
 
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge.files import FolderError
@@ -59,12 +60,12 @@ class AdminCommand:
         else:
             ack()
 
-    def run(self, body: dict[str, Any], respond: Respond) -> None:
+    def run(self, body: dict[str, Any], client: WebClient) -> None:
         command = Command.model_validate(body)
         sub = subcommand(command.text)
         if not self.rt.is_admin(command.user_id) or sub == "help":
             return
-        surface = ResponseSurface(respond, command.user_id)
+        surface = ResponseSurface(client, command.response_url, command.channel_id, command.user_id)
         with reported(surface.tell, f"/rapport {sub}", user=command.user_id):
             if sub == "reload":
                 surface.show(mrkdwn_sections(self.reload()), "Rapport: re-index finished.")
