@@ -21,7 +21,8 @@ from bot.index.embedding import MiniLMEmbedding
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.server import make_http_server, start_knowledge
 from tests.conftest import SAMPLE, write
-from tests.fake_slack import BOT_USER_ID, SIGNING_SECRET, Bot, all_text, load, running_bot, sample_index
+from tests.fake_slack import BOT_USER_ID, Bot, running_bot, sample_index
+from tests.slack_requests import SIGNING_SECRET, all_text, load
 
 OLGA = "---\nid: cus-olga\nname: Olga Petrova\nemail: olga@example.net\nsegment: b2c\ninterests: [unclosed\n---\n"
 EXPECTED = "customers/olga-petrova.md has errors (line 7): fix it with `rapport check`"
