@@ -19,7 +19,7 @@ from typing import Any
 from bot.core.answer import Draft
 from bot.core.plan import DraftPlan, Passage, human_date
 from bot.knowledge.models import Customer
-from bot.services.text import EMAIL_RE
+from bot.language.text import EMAIL_RE
 
 MAX_PLAYBOOK = 4
 MAX_HISTORY = 8
