@@ -37,13 +37,21 @@ def offers(lex: Lexicon, words: list[Word]) -> dict[str, str]:
     return found
 
 
-def claims(text: str, codes: Iterable[str] | None = None) -> dict[str, str]:
-    """Checkable claims in the text: an atom (how it is compared) -> the words as written."""
+def claims(
+    text: str, codes: Iterable[str] | None = None, offer_codes: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Checkable claims in the text: an atom (how it is compared) -> the words as written.
+
+    Values are read in `codes` (default: the text's own language); offers in `offer_codes` (default: the
+    same), which the guard widens to every language so a "Rabatt" in an English draft is still an offer.
+    """
     known = lexicons()
+    codes = tuple(codes) if codes is not None else languages_of(text)
     found: dict[str, str] = {}
-    for code in codes if codes is not None else languages_of(text):
-        lex = known[code]
+    for code in codes:
         found |= read_values(text, code)
+    for code in offer_codes if offer_codes is not None else codes:
+        lex = known[code]
         found |= offers(lex, lex.words(reader(code).normalise(text)))
     for m in PROMO_CODE_RE.finditer(text.lower()):
         found["offer:code"] = m.group()

@@ -144,6 +144,7 @@ class Match:
     last: int
     start: int  # character offsets in the text
     end: int
+    phrase: str = ""  # the data-file entry that matched
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,8 @@ class PhraseTable:
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
-    def find(self, words: list[Word], anchored: bool = False) -> list[Match]:
-        """Non-overlapping matches, longest first (`anchored`: only at the first word)."""
+    def find(self, words: list[Word], anchored: bool = False, overlapping: bool = False) -> list[Match]:
+        """Non-overlapping matches, longest first (`anchored`: only at the first word; `overlapping`: all)."""
         found: list[Match] = []
         starts = range(1 if anchored else len(words))
         for i in starts:
@@ -191,7 +192,9 @@ class PhraseTable:
             for phrase in [*self._by_stem.get(words[i].stem, ()), *self._other]:
                 end = _match(phrase.pieces, words, i)
                 if end is not None and end > i:
-                    found.append(Match(phrase.key, i, end, words[i].start, words[end - 1].end))
+                    found.append(Match(phrase.key, i, end, words[i].start, words[end - 1].end, phrase.text))
+        if overlapping:
+            return sorted(found, key=lambda m: m.first)
         found.sort(key=lambda m: (-(m.last - m.first), m.first))
         kept: list[Match] = []
         for m in found:
@@ -199,8 +202,9 @@ class PhraseTable:
                 kept.append(m)
         return sorted(kept, key=lambda m: m.first)
 
-    def keys(self, words: list[Word]) -> set[str]:
-        return {m.key for m in self.find(words)}
+    def keys(self, words: list[Word], overlapping: bool = True) -> set[str]:
+        """Every key a phrase finds, overlaps included ("Rabattcode" is a discount and a code)."""
+        return {m.key for m in self.find(words, overlapping=overlapping)}
 
 
 def _piece_matches(alts: Alternatives, word: Word) -> bool:
@@ -305,8 +309,8 @@ class Lexicon:
             return _Piece("glob", alt, re.compile(pattern))
         return _Piece("stem", self.stem(fold(alt)))
 
-    def find(self, table: str, words: list[Word], anchored: bool = False) -> list[Match]:
-        return self.tables[table].find(words, anchored)
+    def find(self, table: str, words: list[Word], anchored: bool = False, overlapping: bool = False) -> list[Match]:
+        return self.tables[table].find(words, anchored, overlapping)
 
 
 def _num_key(value: float) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-from text_to_num import alpha2digit
+from bot.language.numbers import to_digits
 
 from bot.language.lexicon import Lexicon, lexicons
 from bot.language.text import clean, fold
@@ -156,7 +156,7 @@ class Reader:
         t = p["idioms"].sub(lambda m: d.idioms[_idiom_key(d.idioms, m.group())], t)
         t = p["percent"].sub("%", t)
         if d.numbers:
-            t = alpha2digit(t, d.numbers, threshold=0)
+            t = to_digits(t, d.numbers)
         t = fold(t)
         t = p["counts"].sub(lambda m: number_text(d.counts[_key(d.counts, m.group(1))]), t)
         for m in self.lex.find("not_values", self.lex.words(t)):
