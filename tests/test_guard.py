@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from bot.core.answer import Draft
-from bot.knowledge.models import Contact, Customer, HistoryEntry, Section
 from bot.guard import GuardContext, check, claims, guard_drafts
+from bot.knowledge.models import Contact, Customer, HistoryEntry, Section
 
 AVA = Customer(
     id="cus-9001",

@@ -1,12 +1,12 @@
 """What a draft may rest on, by how far each source is trusted (DESIGN.md, "Honest"; issue 11, item 5).
 
-| source (`Backing`)                          | may back                                          |
-| ------------------------------------------- | ------------------------------------------------- |
-| `binding`: playbook text for customers, the customer's `facts` | everything: offers, prices, percentages, guarantees, dates, durations, counts, links |
-| `ours`: our `out` history, the customer's notes | dates, durations, counts                     |
-| `theirs`: their `in` history, their pasted message | their own dates, durations, counts and amounts; never an offer or a percentage |
-| `promises`: the plan's follow-up promise     | only a follow-up ("I'll come back to you by …")   |
-| `links`: the content library's URLs          | links                                             |
+- `binding` (playbook text for customers, the customer's `facts`): everything, offers, prices,
+  percentages, guarantees, dates, durations, counts and links;
+- `ours` (our `out` history, the customer's notes): dates, durations, counts;
+- `theirs` (their `in` history, their pasted message): their own dates, durations, counts and amounts,
+  never an offer or a percentage;
+- `promises` (the plan's follow-up promise): only a follow-up ("I'll come back to you by …");
+- `links` (the content library's URLs): links.
 
 A binding sentence that instructs staff ("Staff must not promise a discount")
 backs nothing; a binding sentence that promises a follow-up backs only a

@@ -31,7 +31,8 @@ def read_languages(sentences: list[Sentence]) -> Detected:
     """Give each sentence the languages it is read in, from its own words when they are enough to tell,
     else from the whole draft's; when neither can tell which of ours, every one of ours."""
     every = tuple(lexicons())
-    body = " ".join(s.text for s in sentences if s.kind == "body") or " ".join(s.text for s in sentences)
+    readable = [s for s in sentences if not foreign_letters(s.text)]
+    body = " ".join(s.text for s in readable if s.kind == "body") or " ".join(s.text for s in readable)
     whole = detect(body)
     for s in sentences:
         if foreign_letters(s.text):

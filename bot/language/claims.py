@@ -37,9 +37,7 @@ def offers(lex: Lexicon, words: list[Word]) -> dict[str, str]:
     return found
 
 
-def claims(
-    text: str, codes: Iterable[str] | None = None, offer_codes: Iterable[str] | None = None
-) -> dict[str, str]:
+def claims(text: str, codes: Iterable[str] | None = None, offer_codes: Iterable[str] | None = None) -> dict[str, str]:
     """Checkable claims in the text: an atom (how it is compared) -> the words as written.
 
     Values are read in `codes` (default: the text's own language); offers in `offer_codes` (default: the

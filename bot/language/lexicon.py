@@ -333,7 +333,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|fa
 
 def load(path: Path) -> Lexicon:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path}: cannot read: {exc}") from exc
     try:
@@ -348,8 +348,9 @@ def load(path: Path) -> Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicons() -> dict[str, Lexicon]:
-    """Every language with a data file, by code ("en", "de", ...): the languages the guard can check."""
-    return {p.stem: load(p) for p in sorted(DATA_DIR.glob("*.yaml"))}
+    """Every language with a data file, by code, English first: the languages the guard can check."""
+    paths = sorted(DATA_DIR.glob("*.yaml"), key=lambda p: (p.stem != "en", p.stem))
+    return {p.stem: load(p) for p in paths}
 
 
 def lexicon(code: str) -> Lexicon:

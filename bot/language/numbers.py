@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from text_to_num import alpha2digit
+from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
 _EN = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
 _EN += " seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety"

@@ -11,13 +11,13 @@ weekday after "your" ("your Monday") are small talk, not claims.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property, lru_cache
-
-from bot.language.numbers import to_digits
+from functools import cache, cached_property
 
 from bot.language.lexicon import Lexicon, lexicons
+from bot.language.numbers import to_digits
 from bot.language.text import clean, fold
 
 NUM = r"\d+(?:[.,\u00a0\u202f]\d{3})*(?:[.,]\d+)?"
@@ -105,7 +105,7 @@ class Reader:
             ),
             "iso": re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
             "slash": re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/\d{2,4})?\b"),
-            "dotted": re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(?:\d{2,4})?(?!\d)") if d.decimal_comma else re.compile("(?!)"),
+            "dotted": re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(?:\d{2,4})?(?!\d)" if d.decimal_comma else "(?!)"),
             "day_month": re.compile(
                 rf"\b(\d{{1,2}})(?:\s?(?:{ordinal}))?\.?\s*(?:(?:{joiners})\s+)*({alternation(months)})\b\.?"
             ),
@@ -248,7 +248,7 @@ def _add_date(found: dict[str, str], month: int, day: int, said: str) -> None:
         found[f"date:{month}-{day}"] = said
 
 
-def _key(table: dict[str, object] | dict[str, float], said: str) -> str:
+def _key(table: Mapping[str, object], said: str) -> str:
     said = re.sub(r"[\s-]+", " ", said)
     return next(k for k in table if fold(k) == said)
 
@@ -257,7 +257,7 @@ def _idiom_key(idioms: dict[str, str], said: str) -> str:
     return next(k for k in idioms if fold(k) == re.sub(r"[\s-]+", " ", fold(said)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def reader(code: str) -> Reader:
     return Reader(lexicons()[code])
 

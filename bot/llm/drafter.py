@@ -21,14 +21,15 @@ from bot.config import Settings
 from bot.core.answer import Draft, Usage
 from bot.core.drafting import NO_PROGRESS, STYLES, DrafterResult, DrafterUnavailable, Progress
 from bot.core.plan import DraftPlan, Passage
+from bot.guard import rules_prompt
+from bot.language.claims import claim_atoms
+from bot.language.text import overlap
 from bot.llm import context
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.client import OFFLINE, BoundedCall, build_client
 from bot.llm.context import Context
 from bot.llm.prompts import Prompts
 from bot.llm.schema import ModelDrafts
-from bot.services.guard import claim_atoms
-from bot.services.retrieval import overlap
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class LLMDrafter:
         self.client = client or build_client(settings)
         self.breaker = breaker or CircuitBreaker()
         self.prompts = prompts or Prompts()
-        self.system = self.prompts.render("system")
+        self.system = self.prompts.render("system", guard_rules=rules_prompt())
 
     # -- the Drafter protocol -------------------------------------------------------
 

@@ -13,11 +13,11 @@ import threading
 from bot.core.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Warning
 from bot.core.drafting import NO_PROGRESS, STYLES, Drafter, DrafterUnavailable, Progress, Style
 from bot.core.plan import DraftPlan, Reading
+from bot.guard import GuardContext, customer_backing, guard_drafts
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.cadence import consent_warnings, contact_state
 from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle
-from bot.services.guard import GuardContext, guard_drafts
 from bot.services.intent import Intent, Request, classify
 from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.lookup import Match
@@ -291,11 +291,17 @@ class Assistant:
 
     @staticmethod
     def guard_context(snap: Snapshot, plan: DraftPlan) -> GuardContext:
-        c = plan.customer
-        # The customer's own messages are not facts we may repeat as offers: GuardContext weighs their
-        # history itself (what they said backs amounts and dates, never a discount or a promise).
-        facts = [p.text for p in plan.facts.answer]
-        facts += [p.text for p in plan.facts.history if p.direction != "in"]
-        facts += [f"{i.title} {i.url or ''}" for i in plan.ideas] + plan.extra_facts
-        facts += [doc.body for doc in snap.kb.playbook]  # anything the playbook says may be stated
-        return GuardContext(customer=c, facts=facts, identities=snap.identities)
+        """What backs a draft, by trust (bot/guard/context.py): the playbook's customer-facing text (never
+        `## Staff only`) and the customer's facts bind; our history and notes back dates and counts; their
+        messages back only their own dates, counts and amounts; the follow-up promise backs only a
+        follow-up; links come from the content library. Content titles back nothing."""
+        binding = [p.text for p in plan.facts.answer] + [doc.public_text for doc in snap.kb.playbook]
+        links = [i.url for i in plan.ideas if i.url] + [item.url for item in snap.kb.content if item.url]
+        backing = customer_backing(
+            plan.customer,
+            binding=binding,
+            promises=plan.extra_facts,
+            links=links,
+            pasted=[plan.message.text] if plan.message else [],
+        )
+        return GuardContext(customer=plan.customer, backing=backing, identities=snap.identities)

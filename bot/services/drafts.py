@@ -11,9 +11,11 @@ import re
 
 from bot.core.answer import Draft
 from bot.core.plan import DraftPlan, Passage, human_date
+from bot.guard import body_sentences, claim_atoms
 from bot.knowledge.models import Channel, Customer
-from bot.services.guard import NUMBER_WORDS, body_sentences, claim_atoms
-from bot.services.retrieval import content_stems, latest_inbound, overlap, topic_of
+from bot.language.numbers import NUMBER_WORDS
+from bot.language.text import content_stems, overlap
+from bot.services.retrieval import latest_inbound, topic_of
 from bot.services.text import INTERNAL_ASIDES, SENTENCE_RE, fold
 
 PLEASANTRIES = {

@@ -14,13 +14,13 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
+from bot.guard import Identities
 from bot.index.indexer import Index, IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.folder import KnowledgeBase
 from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
-from bot.services.guard import Identities
 from bot.services.lookup import CustomerFinder
 from bot.services.text import words
 

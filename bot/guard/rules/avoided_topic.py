@@ -26,9 +26,7 @@ def kinds(text: str, overlapping: bool = True) -> frozenset[str]:
     for lex in lexicons().values():
         ws = lex.words(text)
         for table, prefix in (("claims", "offer"), ("channels", "channel")):
-            found |= {
-                f"{prefix}:{m.key}" for m in lex.find(table, ws, overlapping=overlapping) if "#" not in m.phrase
-            }
+            found |= {f"{prefix}:{m.key}" for m in lex.find(table, ws, overlapping=overlapping) if "#" not in m.phrase}
     return frozenset(found)
 
 

@@ -24,8 +24,8 @@ def given_pronouns(customer: Customer) -> set[str]:
 class GenderedAddress(Rule):
     code = "gendered_address"
     prompt = (
-        "Address the customer by `customer.name` only: no title (Mr, Mrs, Ms, Herr, Frau, Madame, Monsieur, "
-        "Señor, Señora…), no gendered greeting (Liebe/Lieber, Cher/Chère, Estimado/Estimada) and no gendered "
+        "Address the customer by `customer.name` only: no titles (Mr, Mrs, Ms, Miss, Sir, Madam, Herr, Frau, "
+        "Madame, Monsieur, Señor, Señora…), no gendered greeting (Liebe/Lieber, Cher/Chère, Estimado/Estimada) and no gendered "
         "words, unless `customer.pronouns` says so; use pronouns only if `customer.pronouns` gives them, "
         "otherwise write around them."
     )
