@@ -45,7 +45,7 @@ def test_a_draft_in_another_language_is_dropped_not_passed() -> None:
     )
     kept, report = guard_drafts([italian], context())
     assert kept == [] and report.dropped == 1
-    assert {v.code for v in report.violations} == {"cannot_verify"}
+    assert "cannot_verify" in {v.code for v in report.violations}
 
 
 def test_look_alike_letters_are_read_not_refused() -> None:

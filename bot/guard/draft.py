@@ -28,6 +28,7 @@ class Sentence:
     kind: str = "body"  # greeting | body | sign_off
     codes: tuple[str, ...] = ()
     unreadable: str | None = None  # why it cannot be checked ("written in Italian")
+    sure: bool = False  # its language was told from its own words
     drop: bool = False
     _words: dict[str, list[Word]] = field(default_factory=dict, repr=False)
 
@@ -47,8 +48,11 @@ class Sentence:
 
     @cached_property
     def claims(self) -> dict[str, str]:
+        # Offers in every language's lists when the sentence's own language is not certain ("Rabatt" in an
+        # English draft), else in its own: "sale" is Spanish for "comes out".
         every = tuple(lexicons())
-        return claims(self.text, self.codes or every, offer_codes=every)
+        offer_codes = self.codes if self.sure and self.codes else every
+        return claims(self.text, self.codes or every, offer_codes=offer_codes, ranges=True)
 
     def said(self, lex: Lexicon, m: Match) -> str:
         words = self.words(lex.code)
@@ -66,13 +70,13 @@ def greeting_span(line: str) -> str | None:
     out = []
     for ch in line[: GREETING_MAX + 1]:
         out.append(ch)
-        if ch in ",!\n":
+        if ch in ",!:\n":
             break
         if ch in ".?" and not SHORT_WORD_DOT_RE.search("".join(out)):
             return None  # a sentence, not a salutation: "Hi Ava. Thanks for…"
     span = "".join(out)
     whole_line = len(span) == len(line)
-    return span if span.rstrip().endswith((",", "!")) or whole_line else None
+    return span if span.rstrip().endswith((",", "!", ":")) or whole_line else None
 
 
 def is_sign_off(text: str) -> bool:

@@ -41,6 +41,7 @@ def read_languages(sentences: list[Sentence]) -> Detected:
         own = detect(s.text)
         if own.code and own.sure:
             s.codes = tuple(dict.fromkeys([own.code, *([whole.code] if whole.code else [])]))
+            s.sure = True
         elif own.other and own.sure:
             s.unreadable = _unreadable(own)
         elif whole.code:

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from bot.knowledge.models import Customer
 from bot.language.text import COMMON_WORDS, EMAIL_RE, capitalised_words, stem, words
 
+ELISION_RE = re.compile(r"\b[dlnjmstc]['’](?=[^\W\d_])", re.I)
 PHONE_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
 
-def _phone_key(text: str) -> str:
+def phone_key(text: str) -> str:
     digits = re.sub(r"\D", "", text)
     return digits[-9:] if len(digits) >= 7 else ""
 
@@ -59,7 +60,7 @@ class Identities:
                     self.longest = max(self.longest, len(key.split()))
             if c.email:
                 self.emails.setdefault(c.email.lower(), []).append((c.id, c.email))
-            if c.phone and (key := _phone_key(c.phone)):
+            if c.phone and (key := phone_key(c.phone)):
                 self.phones.setdefault(key, []).append((c.id, c.phone))
 
     def named(self, text: str, customer: Customer, own: str, known: frozenset[str] = frozenset()) -> list[str]:
@@ -67,6 +68,7 @@ class Identities:
         they share, do not count). A first name alone counts when written with a capital and not
         found in this customer's own facts (their history may name a colleague who shares it)."""
         found: list[tuple[str, str]] = []
+        text = ELISION_RE.sub("", text)  # "l'Atelier Dufresne" names Atelier Dufresne
         own_words = set(words(own))
         for token in capitalised_words(text):
             if token in self.one_word and token not in own_words and stem(token) not in known:
@@ -78,7 +80,7 @@ class Identities:
         for email in EMAIL_RE.findall(text):
             found += self.emails.get(email.lower(), [])
         for phone in PHONE_RE.findall(text):
-            found += self.phones.get(_phone_key(phone), [])
+            found += self.phones.get(phone_key(phone), [])
         own_text = f" {' '.join(words(own))} "
         return list(
             dict.fromkeys(

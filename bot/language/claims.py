@@ -15,6 +15,7 @@ from functools import lru_cache
 from bot.language.detect import detect
 from bot.language.lexicon import Lexicon, Word, lexicons
 from bot.language.sentences import split_sentences
+from bot.language.text import clean
 from bot.language.values import read_values, reader
 
 PROMO_CODE_RE = re.compile(r"\b(?:code|codigo|kode)\s*:?\s*[\"'“‘]?[a-z]*\d[a-z\d]*\b")
@@ -27,17 +28,20 @@ def languages_of(text: str) -> tuple[str, ...]:
 
 
 def offers(lex: Lexicon, words: list[Word]) -> dict[str, str]:
-    """Offer and promise kinds a text makes, by the language's `claims` lists (minus its `not_claims`)."""
+    """Offer and promise kinds a text makes, by the language's `claims` lists (minus its `not_claims`);
+    every kind any phrase finds ("Bestpreisgarantie" is a warranty and a price match)."""
     masked = lex.find("not_claims", words)
     found: dict[str, str] = {}
-    for m in lex.find("claims", words):
+    for m in lex.find("claims", words, overlapping=True):
         if any(m.first < n.last and n.first < m.last for n in masked):
             continue
         found.setdefault(f"offer:{m.key}", " ".join(w.lower for w in words[m.first : m.last]))
     return found
 
 
-def claims(text: str, codes: Iterable[str] | None = None, offer_codes: Iterable[str] | None = None) -> dict[str, str]:
+def claims(
+    text: str, codes: Iterable[str] | None = None, offer_codes: Iterable[str] | None = None, ranges: bool = False
+) -> dict[str, str]:
     """Checkable claims in the text: an atom (how it is compared) -> the words as written.
 
     Values are read in `codes` (default: the text's own language); offers in `offer_codes` (default: the
@@ -47,10 +51,11 @@ def claims(text: str, codes: Iterable[str] | None = None, offer_codes: Iterable[
     codes = tuple(codes) if codes is not None else languages_of(text)
     found: dict[str, str] = {}
     for code in codes:
-        found |= read_values(text, code)
+        found |= read_values(text, code, ranges)
     for code in offer_codes if offer_codes is not None else codes:
         lex = known[code]
-        found |= offers(lex, lex.words(reader(code).normalise(text)))
+        # Read as written ("un avoir") and with numbers as digits ("twenty percent off" is "20 % off").
+        found |= offers(lex, lex.words(clean(text))) | offers(lex, lex.words(reader(code).normalise(text)))
     for m in PROMO_CODE_RE.finditer(text.lower()):
         found["offer:code"] = m.group()
     return found
@@ -90,7 +95,7 @@ def fact_claims(text: str) -> tuple[frozenset[str], frozenset[str]]:
         for sentence in split_sentences(line, codes[0] if len(codes) == 1 else None):
             if any(is_guidance(lex, sentence) for lex in lexes):
                 continue
-            atoms = claims(sentence, codes)
+            atoms = claims(sentence, codes, ranges=True)
             if any(is_follow_up(lex, sentence) for lex in lexes):
                 promised |= atoms.keys()
             else:

@@ -95,9 +95,13 @@ class LanguageData(BaseModel):
     counts: dict[str, float] = Field(default_factory=dict)
     idioms: dict[str, str] = Field(default_factory=dict)
     one: list[str] = Field(default_factory=list)
+    within: list[str] = Field(default_factory=list)
+    rate_words: list[str] = Field(default_factory=list)
+    wishes: list[str] = Field(default_factory=list)
     units: dict[str, Unit]
     range_words: list[str] = Field(default_factory=list)
     unit_qualifiers: list[str] = Field(default_factory=list)
+    within_only_units: list[str] = Field(default_factory=list)  # unit words that are durations only after `within`
     past_before: list[str] = Field(default_factory=list)
     past_after: list[str] = Field(default_factory=list)
     possessives: list[str] = Field(default_factory=list)
@@ -113,7 +117,10 @@ class LanguageData(BaseModel):
     gendered_words: list[str] = Field(default_factory=list)
     gendered_greetings: dict[str, list[str]] = Field(default_factory=dict)
     pronouns: dict[str, list[str]] = Field(default_factory=dict)
+    third_person: dict[str, list[str]] = Field(default_factory=dict)
     channels: dict[str, list[str]]
+    topics: dict[str, list[str]] = Field(default_factory=dict)
+    sensitive: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("snowball")
     @classmethod
@@ -135,6 +142,7 @@ class Word:
     stem: str
     start: int
     end: int
+    text: str = ""  # as written
 
 
 @dataclass(frozen=True)
@@ -213,6 +221,8 @@ def _piece_matches(alts: Alternatives, word: Word) -> bool:
             return True
         if alt.kind == "exact" and word.lower == alt.value:
             return True
+        if alt.kind == "case" and word.text == alt.value:
+            return True
         if alt.kind == "glob" and alt.pattern is not None and alt.pattern.fullmatch(word.folded):
             return True
         if alt.kind == "number" and word.folded.isdigit():
@@ -259,6 +269,10 @@ class Lexicon:
             "gendered_words": self.table({"": d.gendered_words}),
             "gendered_greetings": self.table(d.gendered_greetings),
             "pronouns": self.table(d.pronouns),
+            "third_person": self.table(d.third_person),
+            "wishes": self.table({"": d.wishes}),
+            "topics": self.table(d.topics),
+            "sensitive": self.table(d.sensitive),
             "follow_up": self.table({"": d.follow_up}),
             "prohibitions": self.table({"": d.guidance.prohibitions}),
             "actions": self.table({"": d.guidance.actions}),
@@ -279,7 +293,7 @@ class Lexicon:
 
     def words(self, text: str) -> list[Word]:
         return [
-            Word(m.group().lower(), f := fold(m.group()), self.stem(f), m.start(), m.end())
+            Word(m.group().lower(), f := fold(m.group()), self.stem(f), m.start(), m.end(), m.group())
             for m in TOKEN_RE.finditer(text)
         ]
 
@@ -291,7 +305,7 @@ class Lexicon:
         for chunk in text.split():
             if chunk == "..":
                 pieces.append((_Piece("gap"),))
-            elif any(ch in chunk for ch in "*=|#"):
+            elif any(ch in chunk for ch in "*+=~|#"):
                 pieces.append(tuple(self._piece(alt) for alt in chunk.split("|")))
             else:
                 pieces += [(_Piece("stem", self.stem(fold(w))),) for w in TOKEN_RE.findall(chunk.lower())]
@@ -304,8 +318,10 @@ class Lexicon:
             return _Piece("number")
         if alt.startswith("="):
             return _Piece("exact", alt[1:].lower())
-        if "*" in alt:
-            pattern = ".*".join(re.escape(fold(part)) for part in alt.split("*"))
+        if alt.startswith("~"):  # exactly as written, case included: "~sie" is not the polite "Sie"
+            return _Piece("case", alt[1:])
+        if "*" in alt or "+" in alt:  # "*": any letters; "+": at least one ("+angebot" is a compound)
+            pattern = re.escape(fold(alt)).replace(r"\*", ".*").replace(r"\+", ".+")
             return _Piece("glob", alt, re.compile(pattern))
         return _Piece("stem", self.stem(fold(alt)))
 

@@ -40,7 +40,17 @@ def split_sentences(text: str, code: str | None = "en") -> list[str]:
     return merged
 
 
+ORDINAL_END_RE = re.compile(r"\b\d{1,2}\.\s*$")
+
+
+def _months() -> frozenset[str]:
+    return frozenset(fold(m) for lex in lexicons().values() for names in lex.data.months for m in names)
+
+
 def _continues(before: str, after: str, abbreviations: frozenset[str]) -> bool:
+    first_word = fold(after.strip().split(" ")[0].strip(",.")) if after.strip() else ""
+    if ORDINAL_END_RE.search(before) and first_word in _months():
+        return True  # "am 16. November": a German date, not a sentence end
     m = LAST_WORD_RE.search(before)
     if m:
         word = fold(m.group(1)).rstrip(".")

@@ -10,6 +10,7 @@ weekday after "your" ("your Monday") are small talk, not claims.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,9 +93,9 @@ class Reader:
         return {
             "idioms": re.compile("|".join(rf"\b{_accented(fold(k))}\b" for k in d.idioms) or "(?!)"),
             "percent": re.compile(rf"\b(?:{'|'.join(_accented(fold(w)) for w in d.percent) or '(?!)'})\b"),
-            "counts": re.compile(rf"\b({alternation(list(d.counts))})\b"),
+            "counts": re.compile("|".join(rf"\b{_accented(fold(k))}\b" for k in d.counts) or "(?!)"),
             "sym_money": re.compile(rf"({sym})\s?({NUM})\s?(k|m)?\b|({NUM})\s?({sym})"),
-            "word_money": re.compile(rf"(?<![\w.,])({NUM})\s?(k\s?)?({alternation(cur_words)})\b"),
+            "word_money": re.compile(rf"(?<![\w.,])({NUM})\s?(k\s?)?(?:(?:de|d)\s)?({alternation(cur_words)})\b"),
             "code_money": re.compile(rf"\b({'|'.join(d.currencies)})\s?({NUM})\b"),
             "minor_money": re.compile(rf"(?<![\w.,])({NUM})\s?({alternation(minor)})\b"),
             "one_word_money": re.compile(rf"\b({alternation(list(d.money_words))})\b"),
@@ -112,6 +113,11 @@ class Reader:
             "month_day": re.compile(rf"\b({alternation(months)})\.?\s+(\d{{1,2}})(?:{ordinal})?\b"),
             "weekday": re.compile(rf"\b({alternation(weekdays)})s?\b"),
             "past_before": re.compile(rf"\b(?:{alternation(d.past_before)})[\s-]+$"),
+            "more_after": re.compile(rf"[\s-]+(?:{qualifiers})\b"),  # "un año más": one more is a claim
+            "within": re.compile(rf"\b(?:{alternation(d.within)})(?:\s+\S+){{0,2}}[\s'’]+$"),
+            "rate": re.compile(
+                rf"(?:\b(?:{alternation(d.rate_words)})|\d|{sym or '(?!)'}|\b(?:{alternation(cur_words)}))\s+$"
+            ),
             "past_after": re.compile(rf"^[\s-]*(?:{alternation(d.past_after)})\b"),
             "possessive": re.compile(rf"\b(?:{alternation(d.possessives)})\s+$"),
         }
@@ -155,24 +161,29 @@ class Reader:
         t = clean(text).lower()
         t = p["idioms"].sub(lambda m: d.idioms[_idiom_key(d.idioms, m.group())], t)
         t = p["percent"].sub("%", t)
+        t = p["counts"].sub(lambda m: number_text(d.counts[_key(d.counts, fold(m.group()))]), t)
         if d.numbers:
             t = to_digits(t, d.numbers)
         t = fold(t)
-        t = p["counts"].sub(lambda m: number_text(d.counts[_key(d.counts, m.group(1))]), t)
         for m in self.lex.find("not_values", self.lex.words(t)):
             t = t[: m.start] + " " * (m.end - m.start) + t[m.end :]
         return t
 
-    def read(self, text: str) -> dict[str, str]:
+    def read(self, text: str, ranges: bool = False) -> dict[str, str]:
+        """Atom -> words; `ranges`: "2 to 4 days" is one value `qty:2-4:day` (the guard), not two."""
         t = self.normalise(text)
+        words = self.lex.words(t)
         found: dict[str, str] = {}
         self._money(t, found)
-        self._quantities(t, found)
-        self._dates(t, found)
-        for m in self.lex.find("relative", self.lex.words(t)):
-            found[f"when:{m.key}"] = t[m.start : m.end]
-        for m in self.lex.find("percent_phrases", self.lex.words(t)):
-            found[f"pct:{m.key}"] = t[m.start : m.end]
+        self._quantities(t, found, ranges)
+        wish = bool(self.lex.find("wishes", words))
+        self._dates(t, found, wish)
+        for m in self.lex.find("relative", words):
+            if not wish:
+                found[f"when:{m.key}"] = t[m.start : m.end]
+        as_written = fold(clean(text))
+        for m in self.lex.find("percent_phrases", self.lex.words(as_written)):
+            found[f"pct:{m.key}"] = as_written[m.start : m.end]
         return found
 
     def _money(self, t: str, found: dict[str, str]) -> None:
@@ -199,7 +210,7 @@ class Reader:
         if value is not None:
             found[f"money:{currency}:{number_text(Fraction(str(value)) * Fraction(str(scale)))}"] = said
 
-    def _quantities(self, t: str, found: dict[str, str]) -> None:
+    def _quantities(self, t: str, found: dict[str, str], ranges: bool = False) -> None:
         p, dc = self.patterns, self.lex.data.decimal_comma
         for m in p["pct"].finditer(t):
             value = parse_number(m.group(1), dc)
@@ -207,13 +218,31 @@ class Reader:
                 found[f"pct:{number_text(value)}"] = m.group()
         for m in p["qty"].finditer(t):
             measure, factor = self.unit_of(m.group(4))
-            if not measure or self._past(t, m):
+            if not measure or self._past(t, m) or self._loose_one(t, m, measure):
                 continue
-            numbers = [m.group(1), m.group(2)] if m.group(1) else ["1"]
-            for n in filter(None, numbers):
-                value = parse_number(n, dc)
-                if value is not None:
-                    found[f"qty:{number_text(Fraction(str(value)) * factor)}:{measure}"] = m.group()
+            if m.group(4) in self.lex.data.within_only_units and not self.patterns["within"].search(t[: m.start()]):
+                continue  # "avant 14 h" is a time of day; "sous 72 h" a duration
+            numbers = [n for n in ([m.group(1), m.group(2)] if m.group(1) else ["1"]) if n]
+            values = [v for n in numbers if (v := parse_number(n, dc)) is not None]
+            shown = [number_text(Fraction(str(v)) * factor) for v in values]
+            if ranges and len(shown) == 2:
+                found[f"qty:{shown[0]}-{shown[1]}:{measure}"] = m.group()
+                continue
+            for each in shown:
+                found[f"qty:{each}:{measure}"] = m.group()
+
+    def _loose_one(self, t: str, m: re.Match[str], measure: str) -> bool:
+        """'a month' in "£12 a month" or "twice a week" is a rate, and "un jour" without "in"/"within"
+        before it is "some day": one of a time unit said with a space is a claim only after `within`."""
+        if measure not in ("day", "month") or m.group(2):
+            return False
+        one = m.group(3) is not None or (m.group(1) or "").strip() == "1"
+        if not one or "-" in m.group():
+            return False
+        before, after = t[: m.start()], t[m.end() :]
+        if self.patterns["rate"].search(before):
+            return True
+        return not (self.patterns["within"].search(before) or self.patterns["more_after"].match(after))
 
     def _past(self, t: str, m: re.Match[str]) -> bool:
         """A duration said of the past: 'the last two weeks', 'two weeks ago', 'les 2 dernières semaines'."""
@@ -225,27 +254,70 @@ class Reader:
             or re.search(rf"\b(?:{alternation(self.lex.data.past_after)})\b", inside)
         )
 
-    def _dates(self, t: str, found: dict[str, str]) -> None:
+    def _dates(self, t: str, found: dict[str, str], wish: bool = False) -> None:
+        """Dates as `date:M-D`; a weekday next to a date as `dow:M-D:weekday` (so it must be that date's
+        weekday: a full date in the backing gives it), and alone as `weekday:…`."""
         p, months = self.patterns, self.lookups["month"]
         day_first = self.lex.data.day_first
+        spans: list[tuple[int, int, int, int]] = []  # start, end, month, day
         for m in p["iso"].finditer(t):
-            _add_date(found, int(m.group(2)), int(m.group(3)), m.group())
+            year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            if _add_date(found, month, day, m.group()):
+                spans.append((m.start(), m.end(), month, day))
+                _add_weekday_of(found, year, month, day, m.group())
         for m in [*p["slash"].finditer(t), *p["dotted"].finditer(t)]:
             a, b = int(m.group(1)), int(m.group(2))
             month, day = (b, a) if day_first else (a, b)
-            _add_date(found, month, day, m.group())
+            if _add_date(found, month, day, m.group()):
+                spans.append((m.start(), m.end(), month, day))
         for m in p["day_month"].finditer(t):
-            _add_date(found, int(months[m.group(2)]), int(m.group(1)), m.group())
+            month, day = int(months[m.group(2)]), int(m.group(1))
+            if _add_date(found, month, day, m.group()):
+                spans.append((m.start(), m.end(), month, day))
         for m in p["month_day"].finditer(t):
-            _add_date(found, int(months[m.group(1)]), int(m.group(2)), m.group())
+            month, day = int(months[m.group(1)]), int(m.group(2))
+            if _add_date(found, month, day, m.group()):
+                spans.append((m.start(), m.end(), month, day))
         for m in p["weekday"].finditer(t):
-            if not p["possessive"].search(t[: m.start()]):
-                found[f"weekday:{self.lookups['weekday'][m.group(1)]}"] = m.group()
+            key = self.weekday_key(m.group(1))
+            dated = [
+                s for s in spans if NEXT_TO_RE.fullmatch(t[m.end() : s[0]]) or NEXT_TO_RE.fullmatch(t[s[1] : m.start()])
+            ]
+            if dated:
+                _, _, month, day = dated[0]
+                found[f"dow:{month}-{day}:{key}"] = m.group()
+            elif not wish and not p["possessive"].search(t[: m.start()]):
+                found[f"weekday:{key}"] = m.group()
+
+    def weekday_key(self, word: str) -> str:
+        table = self.lookups["weekday"]
+        if word in table:
+            return table[word]
+        return next(v for k, v in table.items() if "*" in k and re.fullmatch(k.replace("*", r"\w*"), word))
 
 
-def _add_date(found: dict[str, str], month: int, day: int, said: str) -> None:
+NEXT_TO_RE = re.compile(r"[\s,.]*(?:\w{1,3}[\s,.]+)?")  # "Tuesday 1 December", "Dienstag, den 1.12."
+
+
+def _add_date(found: dict[str, str], month: int, day: int, said: str) -> bool:
     if 1 <= month <= 12 and 1 <= day <= 31:
         found[f"date:{month}-{day}"] = said
+        return True
+    return False
+
+
+def _add_weekday_of(found: dict[str, str], year: int, month: int, day: int, said: str) -> None:
+    """A full date also backs its own weekday ("2026-11-16" backs "Monday 16 November")."""
+    try:
+        weekday = dt.date(year, month, day).weekday()
+    except ValueError:
+        return
+    found[f"dow:{month}-{day}:{WEEKDAY_KEYS[weekday]}"] = said
+
+
+def weekday_atoms(day: dt.date) -> set[str]:
+    """The atoms a known date backs: the date and its weekday."""
+    return {f"date:{day.month}-{day.day}", f"dow:{day.month}-{day.day}:{WEEKDAY_KEYS[day.weekday()]}"}
 
 
 def _key(table: Mapping[str, object], said: str) -> str:
@@ -262,6 +334,6 @@ def reader(code: str) -> Reader:
     return Reader(lexicons()[code])
 
 
-def read_values(text: str, code: str) -> dict[str, str]:
+def read_values(text: str, code: str, ranges: bool = False) -> dict[str, str]:
     """The values of a text read as language `code`: atom -> the words as written (folded)."""
-    return reader(code).read(text)
+    return reader(code).read(text, ranges)

@@ -18,14 +18,21 @@ def selling_stems() -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def kinds(text: str, overlapping: bool = True) -> frozenset[str]:
-    """The kinds of offer and the channels a text names in words, in any language: how a topic is compared
-    across languages ("discount codes" and "Rabattcode" share `offer:code`). Phrases built on a number
+def kinds(text: str, overlapping: bool = True, codes: tuple[str, ...] = ()) -> frozenset[str]:
+    """The kinds of offer, the channels and the topics (reviews, health…) a text names in words, in any
+    language: how a topic is compared across languages ("discount codes" and "Rabattcode" share
+    `offer:code`). Phrases built on a number
     ("20% off") are values, not words for a topic."""
     found: set[str] = set()
-    for lex in lexicons().values():
+    known = lexicons()
+    for lex in [known[c] for c in codes] if codes else known.values():
         ws = lex.words(text)
-        for table, prefix in (("claims", "offer"), ("channels", "channel")):
+        for table, prefix in (
+            ("claims", "offer"),
+            ("channels", "channel"),
+            ("topics", "topic"),
+            ("sensitive", "topic"),
+        ):
             found |= {f"{prefix}:{m.key}" for m in lex.find(table, ws, overlapping=overlapping) if "#" not in m.phrase}
     return frozenset(found)
 
@@ -50,7 +57,8 @@ def brings_up(sentence: Sentence, topic: str) -> bool:
     selling = any(atom.startswith(("offer:", "pct:")) for atom in sentence.claims)
     if any(k in have and (selling or k in selling_stems()) for k in keys):
         return True
-    return bool(topic_kinds(topic) & kinds(sentence.text))
+    codes = sentence.codes if sentence.sure else ()  # its own language's words when it is sure of it
+    return bool(topic_kinds(topic) & kinds(sentence.text, codes=codes))
 
 
 class AvoidedTopic(Rule):

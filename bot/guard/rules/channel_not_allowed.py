@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.core.answer import Draft
 from bot.guard.context import GuardContext
 from bot.guard.draft import Sentence
+from bot.guard.identities import phone_key
 from bot.guard.rule import DraftFinding, Rule
+
+# A number to ring ("+44 7700 900318", "0800 123 456"), not a date ("14.02.2027") or an order number.
+CALL_NUMBER_RE = re.compile(r"\+\d[\d\s().-]{7,}\d|\b0\d{2,4}[\s-]\d{3}[\s-]?\d{3,4}\b")
 
 
 class ChannelNotAllowed(Rule):
@@ -28,4 +34,7 @@ class ChannelNotAllowed(Rule):
     def check(self, sentence: Sentence, ctx: GuardContext) -> list[str]:
         allowed = set(ctx.customer.contact.channels)
         proposed = dict.fromkeys(m.key for _lex, m in sentence.find("channels"))
+        own = phone_key(ctx.customer.phone or "")
+        if any(phone_key(n) not in ("", own) for n in CALL_NUMBER_RE.findall(sentence.text)):
+            proposed["phone"] = None  # a number to ring is a call proposed
         return [f"proposes {name}, which they have not allowed" for name in proposed if name not in allowed]

@@ -15,8 +15,8 @@ def given_pronouns(customer: Customer) -> set[str]:
     given = set(words(customer.pronouns or ""))
     allowed: set[str] = set()
     for lex in lexicons().values():
-        for key, forms in lex.data.pronouns.items():
-            if key in given or given & {w for f in forms for w in words(f)}:
+        for key, forms in [*lex.data.pronouns.items(), *lex.data.third_person.items()]:
+            if key in given or given & {w for f in forms for w in words(f.lstrip("=~"))}:
                 allowed.add(key)
     return allowed
 
@@ -25,9 +25,9 @@ class GenderedAddress(Rule):
     code = "gendered_address"
     prompt = (
         "Address the customer by `customer.name` only: no titles (Mr, Mrs, Ms, Miss, Sir, Madam, Herr, Frau, "
-        "Madame, Monsieur, Señor, Señora…), no gendered greeting (Liebe/Lieber, Cher/Chère, Estimado/Estimada) and no gendered "
-        "words, unless `customer.pronouns` says so; use pronouns only if `customer.pronouns` gives them, "
-        "otherwise write around them."
+        "Madame, Monsieur, Señor, Señora…), no gendered greeting (Liebe/Lieber, Cher/Chère, Estimado/Estimada) "
+        "and no gendered words, unless `customer.pronouns` says so; use pronouns only if `customer.pronouns` "
+        "gives them, otherwise write around them."
     )
 
     def check(self, sentence: Sentence, ctx: GuardContext) -> list[str]:
@@ -44,6 +44,8 @@ class GenderedAddress(Rule):
         allowed = given_pronouns(ctx.customer)
         wrong = [sentence.said(lex, m) for lex, m in sentence.find("gendered_words", every)]
         wrong += [sentence.said(lex, m) for lex, m in sentence.find("pronouns") if m.key not in allowed]
+        if own & set(words(sentence.text)):  # "Robin sagt, dass er…": a pronoun for the reader, by name
+            wrong += [sentence.said(lex, m) for lex, m in sentence.find("third_person") if m.key not in allowed]
         if sentence.kind == "greeting":
             wrong += [
                 sentence.said(lex, m) for lex, m in sentence.find("gendered_greetings", every) if m.key not in allowed

@@ -31,6 +31,15 @@ class UnsupportedClaim(Rule):
             for atom, said in sentence.claims.items()
             if atom not in ctx.stated and not (follow_up and atom in ctx.promised)
         ]
+        codes = sentence.codes or tuple(lexicons())
+        unsupported += [
+            f"{said} (the playbook offers it for something else)"
+            for atom, said in sentence.claims.items()
+            if atom.startswith("offer:")
+            and atom in ctx.stated
+            and not ctx.offer_backed(atom, codes, sentence.text)
+            and atom in ctx.offers
+        ]
         if unsupported:
             listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unsupported))
             reasons.append(f"{listed} is not backed by the playbook or their history")
