@@ -34,6 +34,9 @@ from bot.language.values import weekday_atoms
 OURS_BACK = ("qty:", "date:", "weekday:", "dow:")
 THEIRS_BACK = ("date:", "weekday:", "dow:", "money:")
 DURATIONS = (":day", ":month")
+# Offers that are always of something in particular: a refund of what, a credit for what. Free delivery
+# and "the shipping is on us" say the same thing in different words, so kinds such as `free` compare alone.
+SUBJECT_BOUND = frozenset({"refund", "credit", "waive", "compensation", "replacement"})
 
 
 def customer_backing(
@@ -73,6 +76,8 @@ class GuardContext:
         """An offer is backed by a binding sentence that makes the same kind of offer about the same thing
         ("a full refund" of unused items backs no refund of a courier fee). Across languages the words
         cannot be compared, so there the kind alone must match."""
+        if kind.removeprefix("offer:") not in SUBJECT_BOUND:
+            return True
         subjects = self.offers.get(kind, [])
         same = [s for s in subjects if set(s.codes) & set(codes)]
         if subjects and not same:

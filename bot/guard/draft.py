@@ -13,6 +13,7 @@ from functools import cached_property
 
 from bot.language.claims import claims
 from bot.language.lexicon import Lexicon, Match, Word, lexicons
+from bot.language.links import without_links
 from bot.language.sentences import split_sentences
 
 SIGNATURE_RE = re.compile(r"^\s*[A-Z][\w'’.-]*(?:[ ,&-]+[A-Z][\w'’.-]*){0,5}\s*$")
@@ -52,7 +53,8 @@ class Sentence:
         # English draft), else in its own: "sale" is Spanish for "comes out".
         every = tuple(lexicons())
         offer_codes = self.codes if self.sure and self.codes else every
-        return claims(self.text, self.codes or every, offer_codes=offer_codes, ranges=True)
+        text = without_links(self.text)
+        return claims(text, self.codes or every, offer_codes=offer_codes, ranges=True)
 
     def said(self, lex: Lexicon, m: Match) -> str:
         words = self.words(lex.code)

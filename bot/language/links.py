@@ -83,6 +83,13 @@ def links(text: str) -> list[str]:
     return found
 
 
+def without_links(text: str) -> str:
+    """The text with its links blanked out: a link is checked as a link, not read for amounts or dates."""
+    for link in links(text):
+        text = text.replace(link, " ")
+    return text
+
+
 def url_key(url: str) -> str:
     """A URL as compared: without scheme, 'www.', a trailing full stop or slash; the host lower-cased."""
     url = url.rstrip(".,;:!?)*_>").rstrip("/")
