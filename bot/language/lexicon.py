@@ -177,15 +177,34 @@ class PhraseTable:
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self.phrases = list(phrases)
-        self._by_stem: dict[str, list[Phrase]] = {}
-        self._other: list[Phrase] = []
+        # Phrases indexed by what their first word must be, so a text's words look them up, not the reverse.
+        self._first: dict[tuple[str, str], list[Phrase]] = {}  # (stem|exact|case|number, value)
+        self._globs: list[tuple[re.Pattern[str], Phrase]] = []
+        self._glob_cache: dict[str, list[Phrase]] = {}
         for p in self.phrases:
-            first = p.pieces[0]
-            if all(alt.kind == "stem" for alt in first):
-                for alt in first:
-                    self._by_stem.setdefault(alt.value, []).append(p)
-            else:
-                self._other.append(p)
+            for alt in p.pieces[0]:
+                if alt.kind == "glob" and alt.pattern is not None:
+                    self._globs.append((alt.pattern, p))
+                else:
+                    self._first.setdefault((alt.kind, alt.value), []).append(p)
+
+    def _starting_at(self, word: Word) -> list[Phrase]:
+        """The phrases whose first piece this word matches (every field of a word follows from its text)."""
+        cached = self._glob_cache.get(word.text)
+        if cached is not None:
+            return cached
+        found = [
+            *self._first.get(("stem", word.stem), ()),
+            *self._first.get(("exact", word.lower), ()),
+            *self._first.get(("case", word.text), ()),
+            *(self._first.get(("number", ""), ()) if word.folded.isdigit() else ()),
+        ]
+        found += [p for pattern, p in self._globs if pattern.fullmatch(word.folded)]
+        found = list(dict.fromkeys(found))
+        if len(self._glob_cache) > 50_000:
+            self._glob_cache.clear()
+        self._glob_cache[word.text] = found
+        return found
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
@@ -197,7 +216,7 @@ class PhraseTable:
         for i in starts:
             if i >= len(words):
                 break
-            for phrase in [*self._by_stem.get(words[i].stem, ()), *self._other]:
+            for phrase in self._starting_at(words[i]):
                 end = _match(phrase.pieces, words, i)
                 if end is not None and end > i:
                     found.append(Match(phrase.key, i, end, words[i].start, words[end - 1].end, phrase.text))
@@ -258,6 +277,7 @@ class Lexicon:
         self.path = path
         self._stemmer = snowballstemmer.stemmer(data.snowball)
         self._stems: dict[str, str] = {}
+        self._words: dict[str, list[Word]] = {}
         d = data
         self.tables: dict[str, PhraseTable] = {
             "claims": self.table(d.claims),
@@ -292,10 +312,16 @@ class Lexicon:
         return got
 
     def words(self, text: str) -> list[Word]:
-        return [
-            Word(m.group().lower(), f := fold(m.group()), self.stem(f), m.start(), m.end(), m.group())
-            for m in TOKEN_RE.finditer(text)
-        ]
+        got = self._words.get(text)
+        if got is None:
+            got = [
+                Word(m.group().lower(), f := fold(m.group()), self.stem(f), m.start(), m.end(), m.group())
+                for m in TOKEN_RE.finditer(text)
+            ]
+            if len(self._words) > 20_000:
+                self._words.clear()
+            self._words[text] = got
+        return got
 
     def table(self, entries: dict[str, list[str]]) -> PhraseTable:
         return PhraseTable(self._phrase(key, text) for key, texts in entries.items() for text in texts)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bot.guard.context import GuardContext
 from bot.guard.draft import Sentence
 from bot.guard.rule import Rule
 from bot.knowledge.models import Customer
 from bot.language.lexicon import lexicons
 from bot.language.text import words
+
+
+@lru_cache(maxsize=1024)
+def _given(pronouns: str) -> frozenset[str]:
+    return frozenset(given_pronouns(Customer(id="x", name="x", segment="b2c", pronouns=pronouns)))
 
 
 def given_pronouns(customer: Customer) -> set[str]:
@@ -41,7 +48,7 @@ class GenderedAddress(Rule):
         ]
         if titles:
             return [f"uses a title ('{titles[0]}')"]
-        allowed = given_pronouns(ctx.customer)
+        allowed = _given(ctx.customer.pronouns or "")
         wrong = [sentence.said(lex, m) for lex, m in sentence.find("gendered_words", every)]
         wrong += [sentence.said(lex, m) for lex, m in sentence.find("pronouns") if m.key not in allowed]
         if own & set(words(sentence.text)):  # "Robin sagt, dass er…": a pronoun for the reader, by name
