@@ -17,7 +17,7 @@ from bot.language.values import read_values
 @pytest.mark.parametrize(
     ("code", "text", "count"),
     [
-        ("en", "We open at 9 a.m. on Monday. Bring e.g. your receipt. It is No. 5 on the list. It costs £10.50 now.", 4),
+        ("en", "We open at 9 a.m. on Monday. Bring e.g. your receipt. It is No. 5 on the list. It is £10.50.", 4),
         ("de", "Am 16. November kam er an. Das kostet z. B. 10,50 €. Danke!", 3),
         ("fr", "M. Dupont arrive le 3 mai. Cela coûte 1 250,50 €. Merci !", 3),
         ("es", "Abrimos a las 9 a. m. el lunes. El Sr. García llega. ¡Gracias!", 3),

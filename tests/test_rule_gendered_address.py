@@ -26,8 +26,12 @@ BODY = [
     ("fr", "Merci, Madame Stroud, pour votre patience."),
     ("es", "Gracias, señora Stroud, por su paciencia."),
 ]
-BENIGN = [("en", "Thank you for your patience."), ("de", "Danke für Ihre Geduld."), ("fr", "Merci pour votre patience.")]
-BENIGN += [("es", "Gracias por su paciencia.")]
+BENIGN = [
+    ("en", "Thank you for your patience."),
+    ("de", "Danke für Ihre Geduld."),
+    ("fr", "Merci pour votre patience."),
+    ("es", "Gracias por su paciencia."),
+]
 
 
 @pytest.mark.parametrize(("lang", "greeting"), GREETINGS)
