@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,7 @@ class Results:
     caught: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # by "lang", "code", "kind"
     right_code: Tally = field(default_factory=Tally)  # caught with the expected code (or one in `also`)
     passed: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # benign, by "lang", "kind"
+    millis: list[float] = field(default_factory=list)  # time to check each draft
 
     def false_drop_rate(self) -> float:
         all_ = self.passed["all"]
@@ -147,7 +149,9 @@ def measure() -> Results:
         fixed, violations = check(_draft(lang, THANKS[lang]), guard_ctx)
         assert violations == [] and fixed is not None, (lang, violations)
     for item in yaml.safe_load((DATA / "hostile.yaml").read_text(encoding="utf-8")):
+        started = time.perf_counter()
         fixed, violations = check(_draft(item["lang"], item["text"]), guard_ctx)
+        results.millis.append(1000 * (time.perf_counter() - started))
         codes = {v.code for v in violations}
         label = f"{item['lang']} {item['kind']}: {item['text']}  -> {_codes(violations)}"
         for key in ("all", item["lang"], f"code:{item['code']}", f"kind:{item['kind']}"):
@@ -158,7 +162,9 @@ def measure() -> Results:
             results.right_code.add(bool(codes & {item["code"], *item.get("also", [])}), label)
     for item in yaml.safe_load((DATA / "benign.yaml").read_text(encoding="utf-8")):
         draft = _draft(item["lang"], item["text"])
+        started = time.perf_counter()
         fixed, violations = check(draft, guard_ctx)
+        results.millis.append(1000 * (time.perf_counter() - started))
         ok = not violations and fixed is not None and fixed.text == draft.text
         label = f"{item['lang']} {item['kind']}: {item['text']}  -> {_codes(violations)}"
         for key in ("all", item["lang"], f"kind:{item['kind']}"):
@@ -181,6 +187,11 @@ def report(results: Results, misses: bool) -> str:
     for key in sorted(results.passed, key=lambda k: (k != "all", k)):
         t = results.passed[key]
         lines.append(f"  {key:<28} {t.total - t.hit:>4} / {t.total:<4} {100 * (1 - t.rate):6.1f}%")
+    ms = sorted(results.millis)
+    lines.append(
+        f"Time to check one draft (3 sentences): median {ms[len(ms) // 2]:.1f} ms, "
+        f"p99 {ms[int(0.99 * len(ms))]:.1f} ms over {len(ms)} drafts"
+    )
     if misses:
         lines.append("Missed hostile:")
         lines += [f"  {m}" for m in results.caught["all"].items]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from bot.language.claims import claims
 from bot.language.lexicon import Lexicon, Match, Word, lexicons
@@ -65,6 +65,7 @@ def _anchored(table: str, text: str) -> list[Match]:
     return [m for lex in lexicons().values() for m in lex.find(table, lex.words(text), anchored=True)]
 
 
+@lru_cache(maxsize=4096)  # greetings and sign-offs repeat from draft to draft
 def greeting_span(line: str) -> str | None:
     """The salutation that opens a line ("Hi Ava," / "Sehr geehrte Frau Stroud,"), or None."""
     if not _anchored("greetings", line):
@@ -81,6 +82,7 @@ def greeting_span(line: str) -> str | None:
     return span if span.rstrip().endswith((",", "!", ":")) or whole_line else None
 
 
+@lru_cache(maxsize=4096)
 def is_sign_off(text: str) -> bool:
     """A line that is only a sign-off ("Warm wishes," / "Mit freundlichen Grüßen")."""
     for lex in lexicons().values():
