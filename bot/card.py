@@ -15,9 +15,24 @@ def _wrap(text: str, indent: str = "    ") -> str:
     )
 
 
+def _clip(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _reading(answer: Answer) -> str:
+    if answer.intent == "outreach":
+        kind = f"outreach ({(answer.purpose or 'check_in').replace('_', ' ')})"
+    else:
+        kind = "a reply to their message"
+    return f"{kind}: {answer.reading.why}" if answer.reading.why else kind
+
+
 def render(answer: Answer, customer: Customer | None) -> str:
     out: list[str] = []
-    if customer is None:
+    if customer is None and answer.intent == "fact":
+        out.append(f"A question of fact ({answer.reading.why}).")
+    elif customer is None:
         out.append("No single customer identified.")
         for cand in answer.candidates:
             out.append(f"  - {cand.name} ({cand.id})  score {cand.score:.2f}")
@@ -39,7 +54,11 @@ def render(answer: Answer, customer: Customer | None) -> str:
                 f"  Last contact: {cad.last_contact or 'never'}   Next proactive contact: "
                 f"{cad.next_allowed or ('any time' if cad.accepts_outreach else 'none (they do not want outreach)')}"
             )
-        out.append(f"  Asked for: {'a reply to their message' if answer.intent == 'reply' else 'proactive outreach'}")
+        out.append(f"  Read as: {_reading(answer)}")
+        message = answer.reading.message
+        if message is not None:
+            where = f" ({message.source})" if message.source else f" ({message.origin})"
+            out.append(f"  Their message{where}: {_clip(message.text)}")
     if answer.warnings:
         out.append("\nWarnings:")
         out += [f"  ! {w.code}: {w.message}" for w in answer.warnings]
@@ -52,6 +71,14 @@ def render(answer: Answer, customer: Customer | None) -> str:
                 out.append(f"    sources: {', '.join(d.sources)}")
     elif customer is not None:
         out.append("\nNo drafts: see the warnings above.")
+    if answer.facts:
+        out.append("\nFacts that answer it:" if answer.intent != "outreach" else "\nFacts:")
+        for fact in answer.facts:
+            label = "STAFF ONLY - " if fact.staff_only else ""
+            out.append(f"  - {label}{fact.text}  <{fact.source}>")
+    if answer.notes:
+        out.append("\nFor you:")
+        out += [f"  * {note}" for note in answer.notes]
     if answer.content_ideas:
         out.append("\nContent worth sharing:")
         for idea in answer.content_ideas:

@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common], help="what the bot would answer to a mention")
     p.add_argument("question")
     p.add_argument("--customer", metavar="ID")
+    reading = p.add_mutually_exclusive_group()
+    reading.add_argument("--reply", action="store_const", const="reply", dest="intent", help="answer their message")
+    reading.add_argument("--outreach", action="store_const", const="outreach", dest="intent", help="reach out first")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("note", parents=[common], help="append a history entry (and re-index that file)")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
@@ -158,13 +161,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     services = build_services(settings)
     ensure_index(services.knowledge)
-    answer = services.assistant.ask(args.question, customer_id=args.customer)
+    answer = services.assistant.ask(args.question, customer_id=args.customer, intent=args.intent)
     if args.json:
         print(answer.model_dump_json(indent=2, exclude={"question"}, exclude_none=False))
     else:
         customer = services.knowledge.snapshot().kb.customers.get(answer.customer.id) if answer.customer else None
         print(render(answer, customer))
-    return 0
+    return 0 if answer.customer or answer.intent == "fact" else 1
 
 
 def cmd_note(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from bot.knowledge.models import Contact, Customer, HistoryEntry
 from bot.services.cadence import consent_warnings, contact_state, last_contact
-from bot.services.intent import classify
+from bot.services.channels import requested_channel
+from bot.services.container import Services
+from bot.services.reading import Reader, unanswered_entry
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -91,19 +93,25 @@ def test_cadence_properties(frequency: str, opt_out: bool, days_ago: int | None,
         assert "contact_too_soon" not in found
 
 
-def test_reply_and_outreach_cues() -> None:
-    assert classify("How should I reply to Jane about the late parcel?", None).intent == "reply"
-    assert classify("She asked whether the grinder is covered", None).intent == "reply"
-    assert classify("answer Tom's question about prices", None).intent == "reply"
-    assert classify("Should I check in with Tom this week?", None).intent == "outreach"
-    assert classify("what could I send her about cold brew", None).intent == "outreach"
-    assert classify("time to reach out to Priya", None).intent == "outreach"
-    assert classify("text her about the delivery", None).channel == "sms"
-    assert classify("give him a call tomorrow", None).channel == "phone"
+def test_reply_and_outreach_cues(sample_services: Services) -> None:
+    reader = Reader(sample_services.knowledge.snapshot().meaning)
+    ann = person()
+    assert reader.read("How should I reply to Ann about the late parcel?", ann).intent == "reply"
+    assert reader.read("She asked whether the grinder is covered", ann).intent == "reply"
+    assert reader.read("answer Ann's question about prices", ann).intent == "reply"
+    assert reader.read("Should I check in with Ann this week?", ann).intent == "outreach"
+    assert reader.read("what could I send her about cold brew", ann).intent == "outreach"
+    assert reader.read("time to reach out to Ann", ann).intent == "outreach"
+    assert requested_channel("text her about the delivery") == ("sms", None)
+    assert requested_channel("give him a call tomorrow") == ("phone", None)
 
 
-def test_no_cue_defaults_to_reply_only_when_the_customer_wrote_last() -> None:
+def test_no_cue_is_a_reply_and_says_whether_it_is_sure(sample_services: Services) -> None:
+    """An unanswered message is answered; with no sign at all, a reply is still the safe reading (issue 9)."""
+    reader = Reader(sample_services.knowledge.snapshot().meaning)
     waiting = person(history=[entry(dt.date(2026, 11, 1), "out", 10), entry(dt.date(2026, 11, 20), "in", 11)])
     answered = person(history=[entry(dt.date(2026, 11, 20), "in", 10), entry(dt.date(2026, 11, 21), "out", 11)])
-    assert classify("Ann and the beans", waiting).intent == "reply"
-    assert classify("Ann and the beans", answered).intent == "outreach"
+    first = reader.read("Ann and the beans", waiting, unanswered=unanswered_entry(waiting))
+    assert first.intent == "reply" and first.message is not None and first.message.origin == "history"
+    second = reader.read("Ann and the beans", answered, unanswered=unanswered_entry(answered))
+    assert second.intent == "reply" and not second.sure and second.message is None

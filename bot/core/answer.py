@@ -16,6 +16,7 @@ WarningCode = Literal[
     "contact_too_soon",
     "contact_overdue",
     "channel_not_allowed",
+    "unanswered_message",
     "llm_unavailable",
 ]
 GuardCode = Literal[
@@ -89,14 +90,40 @@ class Cadence(BaseModel):
     too_soon: bool = False
 
 
+class Fact(BaseModel):
+    """A passage that answers the question, for staff: playbook (staff-only marked) or the customer's facts."""
+
+    text: str
+    source: str
+    staff_only: bool = False
+
+
+class MessageRef(BaseModel):
+    text: str
+    origin: Literal["pasted", "thread", "shortcut", "history"]
+    source: str | None = None
+
+
+class ReadingInfo(BaseModel):
+    """Why the request was read as it was (`intent`), and the customer's words it answers."""
+
+    why: str = ""
+    sure: bool = True
+    message: MessageRef | None = None
+
+
 class Answer(BaseModel):
     mode: Literal["llm", "offline"] = "offline"
     question: str = ""
-    intent: Literal["reply", "outreach"] = "reply"
+    intent: Literal["reply", "outreach", "fact"] = "reply"
+    purpose: Literal["check_in", "share_content", "renewal", "perk", "advocacy", "preferences"] | None = None
+    reading: ReadingInfo = Field(default_factory=ReadingInfo)
     customer: CustomerRef | None = None
     candidates: list[Candidate] = Field(default_factory=list)
     drafts: list[Draft] = Field(default_factory=list)
     content_ideas: list[ContentIdea] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # for staff: what to check before sending, what was not drafted
     warnings: list[Warning] = Field(default_factory=list)
     guard: GuardReport = Field(default_factory=GuardReport)
     cadence: Cadence | None = None

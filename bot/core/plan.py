@@ -64,13 +64,14 @@ class Facts:
     """What an answer may draw on, chosen by meaning from the message and the question."""
 
     answer: list[Passage] = field(default_factory=list)  # customer-facing sentences that answer it
+    related: list[Passage] = field(default_factory=list)  # on the subject but answering nothing asked: staff see them
     staff: list[Passage] = field(default_factory=list)  # `## Staff only` guidance that applies: staff see it
     customer: list[Passage] = field(default_factory=list)  # the customer's `facts`, one passage each
     history: list[Passage] = field(default_factory=list)  # relevant and recent history entries and notes
     uncovered: list[str] = field(default_factory=list)  # questions in their message that no fact answers
 
     def all(self) -> list[Passage]:
-        return [*self.answer, *self.staff, *self.customer, *self.history]
+        return [*self.answer, *self.related, *self.staff, *self.customer, *self.history]
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,10 @@ def _fact_value(key: str, value: object) -> FactValue:
     raise ValueError(f"facts.{key}: a fact is one value (text, number, date or a list of words), got {value!r}")
 
 
+def fact_key(key: object) -> str:
+    return str(key).strip().lower().replace(" ", "_").replace("-", "_")
+
+
 def fact_text(key: str, value: FactValue) -> str:
     """`renewal_date: 2027-03-14` as staff and drafts read it: 'renewal date: 2027-03-14'."""
     shown = value.isoformat() if isinstance(value, dt.date) else ("yes" if value is True else "no")
@@ -129,6 +133,7 @@ class Customer(BaseModel):
 
     # Filled from the file, not the front matter.
     path: str = ""
+    fact_lines: dict[str, int] = Field(default_factory=dict)  # facts key -> its line in the file
     history: list[HistoryEntry] = Field(default_factory=list)
     notes: list[Section] = Field(default_factory=list)
     private: list[Section] = Field(default_factory=list)
@@ -156,7 +161,7 @@ class Customer(BaseModel):
             raise ValueError("facts must be a mapping of 'key: value' lines")
         out: dict[str, FactValue] = {}
         for key, item in value.items():
-            name = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+            name = fact_key(key)
             if not re.match(FACT_KEY_RE, name):
                 raise ValueError(f"facts: key {key!r} must be letters, digits and _")
             out[name] = _fact_value(name, item)

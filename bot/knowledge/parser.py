@@ -24,6 +24,7 @@ from bot.knowledge.models import (
     PlaybookSection,
     Problem,
     Section,
+    fact_key,
 )
 
 Kind = Literal["customer", "content", "playbook"]
@@ -204,7 +205,8 @@ def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer
     history = _history(rel_path, sections.get("history", []), problems)
     notes = _blocks(sections.get("notes", []))
     private = _blocks(sections.get("private", []))
-    extra = {"path": rel_path, "history": history, "notes": notes, "private": private}
+    fact_lines = {fact_key(k[6:]): n for k, n in doc.key_lines.items() if k.startswith("facts.") and k.count(".") == 1}
+    extra = {"path": rel_path, "history": history, "notes": notes, "private": private, "fact_lines": fact_lines}
     customer = _validate(Customer, rel_path, doc, extra, problems)
     if customer and customer.contact.channels == []:
         problems.append(

@@ -1,72 +1,56 @@
 """The answer to a staff member's question: the one service the CLI and Slack both call.
 
-Rules decide consent, cadence, channels and content; a language model (when
-configured) only words the drafts, and the guard checks every draft either way.
+Read the request once (reading.py), choose the facts that answer it (facts.py), let the rules
+decide consent, cadence, channel and purpose, then draft (a language model when configured,
+else offline) and guard every draft.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 
-from bot.core.answer import Answer, Candidate, CustomerRef, Draft, GuardReport, Warning
+from bot.core.answer import Answer, CustomerRef, Draft, Fact, GuardReport, MessageRef, ReadingInfo, Warning
 from bot.core.drafting import NO_PROGRESS, STYLES, Drafter, DrafterUnavailable, Progress, Style
-from bot.core.plan import DraftPlan, Reading
-from bot.guard import GuardContext, customer_backing, guard_drafts
+from bot.core.plan import Backing, DraftPlan, Facts, Intent, Passage, Reading
+from bot.guard import GuardContext, body_sentences, guard_drafts
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
-from bot.services.cadence import consent_warnings, contact_state
+from bot.services.cadence import consent_warnings, contact_state, unanswered_warning
 from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle
-from bot.services.intent import Intent, Request, classify
+from bot.services.facts import customer_fact_passages
+from bot.services.identify import identify
 from bot.services.knowledge import Knowledge, Snapshot
-from bot.services.lookup import Match
-from bot.services.retrieval import gather, latest_inbound_entry
-from bot.services.text import capitalised_words, fold
+from bot.services.perks import perk_for, renewal_of
+from bot.services.reading import Reader, channel_of, unanswered_entry
+from bot.services.retrieval import history_passages, topic_of
 
 log = logging.getLogger(__name__)
 CPU_SLOTS = 1
+RENEWAL_QUERY = "renewing: the renewal price, notice period and terms"
+REMEDY_QUERY = "What we do to put it right: replace, refund, credit or repair."
 
 
-ASK_DESCRIPTION_MIN = 0.5  # a description-only match this weak is not enough to draft for someone
-STRONG_NAME = 0.6
-ADDRESSED_RE = re.compile(
-    r"\b(?:reply to|respond to|answer|write to|email|e-mail|text|call|ring|message|tell|get back to|follow up with"
-    r"|check in with|reach out to|contact|for|draft (?:a reply |something )?(?:to|for))\s*$"
-)
+SHORT_MESSAGE = 8  # words: a message this short ("the grind is wrong again") is read with its history
 
 
-def _separately_named(question: str, matches: list[Match]) -> list[Match]:
-    """Two customers each named in their own words ("reply to Zoë, José had the same issue").
-
-    The one the question addresses ("reply to Zoë") is returned alone; with no such cue, all of them
-    (ambiguous). Empty when only one customer is named: "Jane Okafor" also matching the other Jane by
-    her first name is the same words, not a second person.
-    """
-    top = matches[0]
-    if top.matched == "description" or not top.named_by:
-        return []
-    capitals = capitalised_words(question)  # "frank feedback" names nobody; "Frank" might
-    named = [top] + [
-        m
-        for m in matches[1:]
-        if m.matched not in ("description", "id", "email")
-        and m.named_by
-        and m.named_by <= capitals
-        and not (m.named_by & top.named_by)
-        and m.score >= STRONG_NAME
-    ]
-    if len(named) == 1:
-        return []
-    earliest = min(named, key=lambda m: m.position)
-    text = fold(question)
-    starts = [found.start() for w in earliest.named_by if (found := re.search(rf"\b{re.escape(w)}\b", text))]
-    before = text[: min(starts, default=0)]
-    return [earliest] if ADDRESSED_RE.search(before) else named
+def background_of(message: str | None, history: list[Passage]) -> str:
+    """The customer's own earlier words on the subject, for a message too short to say what it is about."""
+    if message is None or len(message.split()) >= SHORT_MESSAGE:
+        return ""
+    theirs = [p for p in history if p.direction == "in" and p.score > 0]
+    return max(theirs, key=lambda p: p.score).text if theirs else ""
 
 
 def customer_ref(c: Customer) -> CustomerRef:
     return CustomerRef(id=c.id, name=c.name, preferred_name=c.display_name)
+
+
+def facts_for_staff(facts: Facts) -> list[Fact]:
+    shown = [Fact(text=p.text, source=p.source) for p in [*facts.answer, *facts.related]]
+    shown += [Fact(text=p.text, source=p.source) for p in facts.customer]
+    shown += [Fact(text=p.text, source=p.source, staff_only=True) for p in facts.staff]
+    return shown
 
 
 class Assistant:
@@ -79,52 +63,9 @@ class Assistant:
         # (50 concurrent mentions: ack p99 1.3 s with no gate, 0.34 s with 2 slots, 0.24 s with 1).
         self._cpu = threading.BoundedSemaphore(cpu_slots)
 
-    # -- identify -------------------------------------------------------------------
-
-    def identify(self, question: str, customer_id: str | None, context: str, answer: Answer) -> Customer | None:
-        snap = self.knowledge.snapshot()
-        if customer_id:
-            found = snap.kb.customers.get(customer_id)
-            if found is None:
-                answer.warnings.append(
-                    Warning(code="customer_not_found", message=f"There is no customer with id '{customer_id}'.")
-                )
-            return found
-        matches = snap.finder.find(question)
-        if context.strip() and (not matches or matches[0].matched == "description"):
-            # A bare "what should I reply?" matches someone weakly by meaning; a name, email or id in
-            # the thread (the customer's pasted message, an earlier mention) is better evidence.
-            in_context = snap.finder.find(context)
-            named = [m for m in in_context if m.matched != "description"]
-            if named:
-                matches = named
-            elif not matches:
-                matches = in_context
-        if matches and matches[0].matched == "description" and matches[0].score < ASK_DESCRIPTION_MIN:
-            matches = []  # "can you draft a reply?" is close to everyone a little: that is no one
-        if not matches:
-            answer.warnings.append(
-                Warning(
-                    code="customer_not_found",
-                    message="I couldn't tell which customer this is about. Try their name, email or company.",
-                )
-            )
-            return None
-        ties = [m for m in matches if m.tie]
-        tied = ties or _separately_named(question, matches)
-        if len(tied) > 1:
-            answer.candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
-            names = ", ".join(f"{m.customer.name} ({m.customer.id})" for m in tied)
-            message = (
-                f"Several customers match equally well: {names}."
-                if ties
-                else f"The question names several customers: {names}. Ask about one at a time."
-            )
-            answer.warnings.append(Warning(code="ambiguous_customer", message=message))
-            return None
-        if len(tied) == 1:
-            return tied[0].customer
-        return matches[0].customer
+    def reader(self, snap: Snapshot) -> Reader:
+        perks = [perk.name for doc in snap.kb.playbook for perk in doc.perks]
+        return Reader(snap.meaning, perks=perks, titles=[item.title for item in snap.kb.content])
 
     # -- answer ---------------------------------------------------------------------
 
@@ -135,99 +76,164 @@ class Assistant:
         context: str = "",
         intent: Intent | None = None,
         progress: Progress = NO_PROGRESS,
+        shortcut: bool = False,
     ) -> Answer:
-        """`intent="reply"` when the question is the customer's own message (the Slack shortcut)."""
+        """`intent` is set when staff say how to read the request; `shortcut`: the question is the
+        customer's own message (the Slack shortcut), so it is always answered as a reply."""
         answer = Answer(question=question)
         with self._cpu:
-            customer = self.identify(question, customer_id, context, answer)
+            snap = self.knowledge.snapshot()
+            customer = identify(snap, question, customer_id, context, answer)
             if customer is None:
+                self._fact_question(snap, question, customer_id, answer)
                 return answer
-            plan = self.plan(customer, question, answer, intent, in_thread=bool(context.strip()))
-            may_draft = self._may_draft(customer, plan, answer)
+            progress.status(f"Reading {customer.display_name}'s history…")
+            plan = self.plan(customer, question, answer, intent, context, shortcut)
+            may_draft = self._may_draft(plan, answer)
+        if may_draft:
+            progress.status(f"Writing a draft for {customer.display_name}…")
         drafts = self._drafts(plan, answer, progress) if may_draft else []
         with self._cpu:
             answer.drafts, answer.guard = self.guard(plan, drafts)
         if answer.mode == "llm" and drafts and not answer.drafts:
             # Every model draft broke a rule: offer the offline drafts rather than nothing.
-            offline, report = self.guard(plan, compose(plan))
-            answer.mode, answer.drafts = "offline", offline
-            answer.guard.checked += report.checked
-            answer.guard.dropped += report.dropped
-            answer.guard.violations += report.violations
+            self._add_guarded(plan, compose(plan), answer, replace=True)
+            answer.mode = "offline"
             answer.warnings.append(
                 Warning(
                     code="llm_unavailable",
                     message="The language model's drafts broke the rules (see guard); these drafts were made offline.",
                 )
             )
-        if may_draft and plan.intent == "reply" and drafts and not answer.drafts:
+        if may_draft and plan.intent == "reply" and not answer.drafts:
             # Every draft broke a rule, but their own question still deserves an answer: an honest holding reply.
-            holding, report = self.guard(plan, [holding_reply(plan)])
-            answer.mode, answer.drafts = "offline", holding
-            answer.guard.checked += report.checked
-            answer.guard.violations += report.violations
+            self._add_guarded(plan, [holding_reply(plan)], answer, replace=True)
+            answer.mode = "offline"
         return answer
 
+    def _add_guarded(self, plan: DraftPlan, drafts: list[Draft], answer: Answer, replace: bool) -> None:
+        kept, report = self.guard(plan, drafts)
+        answer.drafts = kept if replace else [*answer.drafts, *kept]
+        answer.guard.checked += report.checked
+        answer.guard.dropped += report.dropped
+        answer.guard.violations += report.violations
+
+    def _fact_question(self, snap: Snapshot, question: str, customer_id: str | None, answer: Answer) -> None:
+        """No customer: when the question names nobody and the playbook answers it, it asks a fact."""
+        if customer_id or answer.candidates or snap.finder.names_someone(question):
+            return
+        facts = snap.facts.choose(None, topic_of(question, None), None)
+        if not facts.answer and not facts.related and not facts.staff:
+            return
+        answer.intent = "fact"
+        answer.reading = ReadingInfo(why="the question names no customer and the playbook answers it")
+        answer.facts = facts_for_staff(facts)
+        answer.warnings = [w for w in answer.warnings if w.code != "customer_not_found"]
+
     def plan(
-        self, customer: Customer, question: str, answer: Answer, intent: Intent | None = None, in_thread: bool = False
+        self,
+        customer: Customer,
+        question: str,
+        answer: Answer,
+        intent: Intent | None = None,
+        context: str = "",
+        shortcut: bool = False,
     ) -> DraftPlan:
         snap = self.knowledge.snapshot()
         today = self.knowledge.today()
-        request = classify(question, customer, intent, in_thread)
+        unanswered = unanswered_entry(customer)
+        reading = self.reader(snap).read(
+            question, customer, context=context, intent=intent, unanswered=unanswered, shortcut=shortcut
+        )
         answer.customer = customer_ref(customer)
-        answer.intent = request.intent
-        answer.warnings += consent_warnings(customer, today, proactive=request.intent == "outreach")
+        answer.intent, answer.purpose = reading.intent, reading.purpose
+        answer.reading = _reading_info(reading)
+        # An unsure reading is answered as a reply, with what outreach now would mean shown beside it.
+        proactive = reading.intent == "outreach" or not reading.sure
+        answer.warnings += consent_warnings(customer, today, proactive=proactive)
+        if unanswered is not None:
+            answer.warnings.append(unanswered_warning(customer, unanswered, today))
+            if reading.intent == "reply" and intent is None and "also reads as" in reading.why:
+                answer.notes.append(
+                    "This answers their unanswered message first; ask again with --outreach to reach out."
+                )
         answer.cadence = contact_state(customer, today).as_cadence(customer.contact.frequency)
-        channel = self._channel(customer, request, answer)
+        channel = self._channel(customer, reading, answer)
         answer.content_ideas = content.suggest(customer, snap.kb.content, question, snap.finder.store)
-        facts = gather(customer, question, snap.finder.store)
+        message = reading.message.text if reading.message else None
+        topic = topic_of(question, customer)
+        history = history_passages(customer, message or topic, snap.finder.store)
+        if reading.intent == "outreach":
+            # Outreach answers no question: the renewal's terms, else only what we know of them.
+            renewal = reading.purpose == "renewal"
+            facts = snap.facts.choose(None, RENEWAL_QUERY if renewal else topic, customer, playbook=renewal)
+        else:
+            complaint = self.reader(snap).complaint(message or "")
+            # A complaint is answered with the remedy the playbook offers: ask for it by what it does.
+            ask = f"{message}. {REMEDY_QUERY}" if complaint and message else topic
+            facts = snap.facts.choose(message, ask, customer, background=background_of(message, history))
+        facts.history = history
         reply_within, reply_source = snap.response_time or (2, None)
-        return DraftPlan(
+        plan = DraftPlan(
             customer=customer,
             channel=channel or "email",
-            reading=Reading(intent=request.intent, channel=request.channel, foreign=request.foreign),
+            reading=reading,
             question=question,
             facts=facts,
             ideas=answer.content_ideas,
             today=today,
+            complaint=reading.intent == "reply" and self.reader(snap).complaint(message or ""),  # cached vectors
             reply_within=reply_within,
             reply_source=reply_source,
         )
+        if reading.purpose == "renewal":
+            plan.renewal = renewal_of(customer, today)
+            if plan.renewal is None:
+                answer.notes.append("No coming date in their facts (e.g. renewal_date): the draft gives none.")
+        if reading.purpose == "perk":
+            plan.perk, why_not = perk_for(customer, snap.kb.playbook, today)
+            if why_not:
+                answer.notes.append(why_not)
+        answer.facts = facts_for_staff(facts)
+        if reading.intent == "reply":
+            answer.notes += [f"Check before sending: {ask}" for ask in facts.uncovered]
+        return plan
 
-    def _channel(self, customer: Customer, request: Request, answer: Answer) -> Channel | None:
+    def _channel(self, customer: Customer, reading: Reading, answer: Answer) -> Channel | None:
         allowed = customer.contact.channels
-        if request.foreign:
+        if reading.foreign:
             answer.warnings.append(
                 Warning(
                     code="channel_not_allowed",
-                    message=f"{request.foreign.capitalize()} is not a channel customers can allow here; "
+                    message=f"{reading.foreign.capitalize()} is not a channel customers can allow here; "
                     f"{customer.display_name} allows {', '.join(allowed) or 'none'}.",
                 )
             )
-        elif request.channel and request.channel not in allowed:
+        elif reading.channel and reading.channel not in allowed:
             answer.warnings.append(
                 Warning(
                     code="channel_not_allowed",
-                    message=f"{customer.display_name} has not allowed {request.channel}; "
+                    message=f"{customer.display_name} has not allowed {reading.channel}; "
                     f"allowed: {', '.join(allowed) or 'none'}.",
                 )
             )
-        elif request.channel:
-            return request.channel
-        if request.intent == "reply":
-            entry = latest_inbound_entry(customer)
-            if entry and entry.channel in allowed:
-                return entry.channel  # type: ignore[return-value]
+        elif reading.channel:
+            return reading.channel
+        if reading.intent == "reply" and (back := channel_of(reading.message, allowed)):
+            return back
         return allowed[0] if allowed else None
 
-    def _may_draft(self, customer: Customer, plan: DraftPlan, answer: Answer) -> bool:
+    def _may_draft(self, plan: DraftPlan, answer: Answer) -> bool:
+        customer = plan.customer
         if not customer.contact.channels:
             return False
         if plan.intent == "reply":
             return True
         # Proactive outreach: consent and cadence come first; the warnings already say why.
         state = contact_state(customer, plan.today)
-        return state.accepts_outreach and not state.too_soon
+        if not state.accepts_outreach or state.too_soon:
+            return False
+        return plan.purpose != "perk" or plan.perk is not None
 
     def _drafts(self, plan: DraftPlan, answer: Answer, progress: Progress = NO_PROGRESS) -> list[Draft]:
         if self.drafter is not None:
@@ -236,13 +242,16 @@ class Assistant:
             except DrafterUnavailable as exc:
                 answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
             else:
+                answer.usage = result.usage
+                answer.guard.violations += result.rejected
+                if result.reading and result.reading.intent != plan.intent:
+                    answer.reading.why += f" (the model read it as {result.reading.intent})"
                 if result.drafts:
-                    answer.mode, answer.usage = "llm", result.usage
+                    answer.mode = "llm"
                     return result.drafts
+                why = "the model's drafts were not usable (see guard)" if result.rejected else "no usable draft"
                 answer.warnings.append(
-                    Warning(
-                        code="llm_unavailable", message="The language model gave no usable draft; these are offline."
-                    )
+                    Warning(code="llm_unavailable", message=f"The language model gave {why}; these are offline.")
                 )
         return compose(plan)
 
@@ -256,14 +265,16 @@ class Assistant:
             raise ValueError(f"unknown style '{style}'; use one of {', '.join(STYLES)} or language:<name>")
         answer = Answer(question=question)
         with self._cpu:
-            customer = self.identify(question, customer_id, "", answer)
+            snap = self.knowledge.snapshot()
+            customer = identify(snap, question, customer_id, "", answer)
             if customer is None:
                 return answer
             plan = self.plan(customer, question, answer, intent)
-            if not self._may_draft(customer, plan, answer):
+            if not self._may_draft(plan, answer):
                 return answer
             if plan.intent == "reply":
                 follow_up_promise(plan)  # the original may have promised it; the guard must know it is ours
+                follow_up_promise(plan, "the rest")
         draft = draft.model_copy(
             update={"channel": plan.channel if draft.channel not in customer.contact.channels else draft.channel}
         )
@@ -281,27 +292,44 @@ class Assistant:
                 language = style.split(":", 1)[1]
                 message = f"Writing in {language} needs the language model; here is the draft as it was."
                 answer.warnings.append(Warning(code="llm_unavailable", message=message))
-            result = [restyle(plan, draft, style)]
+            result = [restyle(plan, draft, style, body_sentences(draft.text))]
         answer.drafts, answer.guard = self.guard(plan, result)
         return answer
+
+    # -- guard ----------------------------------------------------------------------
 
     def guard(self, plan: DraftPlan, drafts: list[Draft]) -> tuple[list[Draft], GuardReport]:
         snap = self.knowledge.snapshot()
         return guard_drafts(drafts, self.guard_context(snap, plan))
 
     @staticmethod
-    def guard_context(snap: Snapshot, plan: DraftPlan) -> GuardContext:
-        """What backs a draft, by trust (bot/guard/context.py): the playbook's customer-facing text (never
-        `## Staff only`) and the customer's facts bind; our history and notes back dates and counts; their
-        messages back only their own dates, counts and amounts; the follow-up promise backs only a
-        follow-up; links come from the content library. Content titles back nothing."""
-        binding = [p.text for p in plan.facts.answer] + [doc.public_text for doc in snap.kb.playbook]
-        links = [i.url for i in plan.ideas if i.url] + [item.url for item in snap.kb.content if item.url]
-        backing = customer_backing(
-            plan.customer,
-            binding=binding,
-            promises=plan.extra_facts,
-            links=links,
-            pasted=[plan.message.text] if plan.message else [],
+    def backing(snap: Snapshot, plan: DraftPlan) -> Backing:
+        """What this plan's drafts may rest on, by trust (DESIGN.md "Honest"; core.plan.Backing)."""
+        c = plan.customer
+        binding = [doc.public_text for doc in snap.kb.playbook]  # anything said to customers may be stated
+        binding += [f"{perk.name}." for doc in snap.kb.playbook for perk in doc.perks]
+        binding += [p.text for p in customer_fact_passages(c)]
+        ours = [e.text for e in c.history if e.direction == "out"] + [c.notes_text]
+        theirs = [e.text for e in c.history if e.direction == "in"]
+        if plan.message and plan.message.origin != "history":
+            theirs.append(plan.message.text)
+        links = [i.url for i in snap.kb.content if i.url]
+        return Backing(
+            binding=tuple(binding),
+            ours=tuple(ours),
+            theirs=tuple(theirs),
+            promises=tuple(plan.extra_facts),
+            links=tuple(links),
         )
-        return GuardContext(customer=plan.customer, backing=backing, identities=snap.identities)
+
+    @classmethod
+    def guard_context(cls, snap: Snapshot, plan: DraftPlan) -> GuardContext:
+        """The guard weighs each source by trust (bot/guard/context.py): offers, prices and links rest only
+        on `binding`; content titles back nothing, their URLs are in `links`."""
+        return GuardContext(customer=plan.customer, backing=cls.backing(snap, plan), identities=snap.identities)
+
+
+def _reading_info(reading: Reading) -> ReadingInfo:
+    message = reading.message
+    ref = MessageRef(text=message.text, origin=message.origin, source=message.source) if message else None
+    return ReadingInfo(why=reading.why, sure=reading.sure, message=ref)

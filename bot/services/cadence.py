@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.core.answer import Cadence, Warning
-from bot.knowledge.models import FREQUENCY_DAYS, Customer
+from bot.knowledge.models import FREQUENCY_DAYS, Customer, HistoryEntry
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,19 @@ def consent_warnings(customer: Customer, today: dt.date, proactive: bool) -> lis
             )
         )
     return out
+
+
+GIST = 120
+
+
+def unanswered_warning(customer: Customer, entry: HistoryEntry, today: dt.date) -> Warning:
+    """Their latest message has no reply yet: name its date and what it was about."""
+    assert entry.date is not None
+    days = (today - entry.date).days
+    ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+    gist = entry.text if len(entry.text) <= GIST else entry.text[: GIST - 1].rsplit(" ", 1)[0] + "…"
+    return Warning(
+        code="unanswered_message",
+        message=f"{customer.display_name}'s {entry.channel or ''} message of {entry.date.isoformat()} ({ago}) has no "
+        f'reply yet: "{gist}" Reply to it first; a reply is always allowed.',
+    )

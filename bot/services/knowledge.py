@@ -21,7 +21,9 @@ from bot.knowledge.folder import KnowledgeBase
 from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
+from bot.services.facts import FactChooser
 from bot.services.lookup import CustomerFinder
+from bot.services.meaning import Meaning
 from bot.services.text import words
 
 log = logging.getLogger(__name__)
@@ -31,11 +33,17 @@ log = logging.getLogger(__name__)
 class Snapshot:
     kb: KnowledgeBase
     finder: CustomerFinder
+    meaning: Meaning | None = None
 
     @cached_property
     def response_time(self) -> tuple[int, str] | None:
         """How soon the playbook says customers get an answer (working days, file), if it says."""
-        return response_time([(doc.path, doc.body) for doc in self.kb.playbook])
+        return response_time([(doc.path, doc.public_text) for doc in self.kb.playbook])
+
+    @cached_property
+    def facts(self) -> FactChooser:
+        """Playbook sentences and the folder's fact values, for choosing the facts that answer (built on first use)."""
+        return FactChooser(self.kb.playbook, self.kb.customers.values(), self.finder.store, self.meaning)
 
     @cached_property
     def identities(self) -> Identities:
@@ -68,6 +76,8 @@ class Knowledge:
         self.index = index or Index(settings)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        # One per process: the playbook's sentence vectors are kept across reloads.
+        self.meaning = Meaning(self.index.embedder)
 
     @property
     def root(self) -> Path:
@@ -89,12 +99,14 @@ class Knowledge:
                 " ".join(
                     [
                         *(f"{i.title} {' '.join(i.topics)} {i.summary}" for i in kb.content),
-                        *(f"{d.title} {d.body}" for d in kb.playbook),
+                        *(f"{d.title} {d.body} {' '.join(p.name for p in d.perks)}" for d in kb.playbook),
                     ]
                 )
             )
         )
-        snap = Snapshot(kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary))
+        snap = Snapshot(
+            kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary), meaning=self.meaning
+        )
         with self._lock:
             self._snapshot = snap
         return snap

@@ -35,10 +35,10 @@ WEIGHTS: dict[str, float] = {
     "last_name": 0.75,
     "role": 0.7,
 }
-EXTRA_EVIDENCE = 0.05  # per further kind of evidence: "the facilities manager at Meridian" over anyone at Meridian
+EXTRA_EVIDENCE = 0.12  # per further kind of evidence: "Sam from Kestrel Dental" over every other Sam
+SEMANTIC_DECIDES = 0.12  # two customers named alike are told apart by their histories only by this much
 LEXICAL_SHARE = 0.8  # with a name match, the description only breaks near-ties
 TIE_MARGIN = 0.03
-STRONG_DESCRIPTION_SCORE = 0.55
 PARTIAL_COMPANY = 0.8  # the leading word of a company name alone ("Greenway" for Greenway Couriers)
 # Capitalised words that follow a first name without being a surname ("Tell Jane Thursday").
 NOT_SURNAMES = frozenset(
@@ -142,13 +142,15 @@ class NameIndex:
         found = process.extract(token, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=None)
         return [(word, 1.0 - dist / max(len(token), len(word))) for word, dist, _ in found if word[0] == token[0]]
 
-    def lexical(self, text: str) -> dict[str, Lexical]:
+    def lexical(self, text: str, vocabulary: frozenset[str] = frozenset()) -> dict[str, Lexical]:
+        """Customers named in `text`. A word written in lower case that is an everyday word or a word of the
+        folder's playbook and content ("the per-seat price", "what does it cost") names nobody."""
         text = EMAIL_RE.sub(" ", text)  # an address is matched whole (exact) or not at all, never by its parts
         capitals = capitalised_words(text)
         seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind:word -> similarity
         used: dict[str, dict[str, int]] = defaultdict(dict)  # cid -> query token -> position
         for position, token in enumerate(dict.fromkeys(words(text))):
-            if token in COMMON_WORDS and token not in capitals:
+            if (token in COMMON_WORDS or token in vocabulary) and token not in capitals:
                 continue
             for vocab_word, sim in self.token_hits(token):
                 for cid, kind in self.by_token[vocab_word]:
@@ -171,8 +173,8 @@ class NameIndex:
         found: dict[str, str] = {}
         for first, second in capitalised_pairs(text):
             a, b = words(first), words(second)
-            if len(a) != 1 or len(b) != 1:
-                continue
+            if len(a) != 1 or len(b) != 1 or len(b[0]) == 1:
+                continue  # "Rosie C": an initial, not a stranger's surname
             kinds_a, kinds_b = self._kinds(a[0]), self._kinds(b[0])
             # The unknown side must look like a name: not an everyday word, a title, a product we sell.
             if kinds_a & {"first", "preferred"} and not kinds_b and b[0] not in NOT_NAMES and b[0] not in vocabulary:
@@ -208,7 +210,10 @@ class NameIndex:
         if first and last:
             options.append((WEIGHTS["name"] * (max(first) + max(last)) / 2, "name"))
         if first:
-            options.append((WEIGHTS["first_name"] * max(first), "first_name"))
+            # Someone addressed by their first name is named by it as much as another is by a preferred name.
+            c = self.customers[cid]
+            weight = WEIGHTS["preferred_name"] if fold(c.display_name) == fold(c.first_name) else WEIGHTS["first_name"]
+            options.append((weight * max(first), "first_name"))
         if last:
             options.append((WEIGHTS["last_name"] * max(last), "last_name"))
         if by_kind.get("preferred"):
@@ -292,14 +297,24 @@ class CustomerFinder:
             return []
         return self.store.query("customers", text, n, where={"customer_id": cid})
 
-    def _names_a_stranger(self, text: str, best_description: float) -> bool:
-        """'Zebedee Quartermaine' matched no name: a weak description match must not stand in for them."""
-        if best_description >= STRONG_DESCRIPTION_SCORE:
-            return False
+    def _names_a_stranger(self, text: str) -> bool:
+        """'Zebedee Quartermaine' matched no name: no description match, however strong, stands in for them."""
         for first, second in capitalised_pairs(text):
-            if all(w not in NOT_NAMES and w not in self.names.by_token for w in (fold(first), fold(second))):
+            pair = (fold(first), fold(second))
+            if all(w not in NOT_NAMES and w not in self.names.by_token and w not in self.vocabulary for w in pair):
                 return True
         return False
+
+    def names_someone(self, text: str) -> bool:
+        """Whether a question that matched nobody still names a person: an email address, a stranger's
+        full name, or an unknown addressee ("reply to Oyelaran"). A single capitalised word may be a
+        place or a product, so it does not count."""
+        return bool(
+            EMAIL_RE.search(text)
+            or self._names_a_stranger(text)
+            or self.names.unknown_addressee(text)
+            or self.names.strangers(text, self.vocabulary)
+        )
 
     def find(self, text: str, limit: int = 10) -> list[Match]:
         exact = self.exact(text)
@@ -307,8 +322,9 @@ class CustomerFinder:
             return [exact]
         # An address that is nobody's here names a stranger: never guess someone by meaning instead.
         unknown_email = any(fold(e) not in self.names.by_email for e in EMAIL_RE.findall(text))
-        lexical = self.names.lexical(text)
+        lexical = self.names.lexical(text, self.vocabulary)
         strangers = self.names.strangers(text, self.vocabulary)
+        lexical = self._by_initial(text, lexical)
         lexical = {
             cid: lx
             for cid, lx in lexical.items()
@@ -339,7 +355,7 @@ class CustomerFinder:
                         position=lx.position,
                     )
                 )
-        elif semantic and not self._names_a_stranger(text, max(sem_score.values(), default=0.0)):
+        elif semantic and not self._names_a_stranger(text):
             asked = {stem(w) for w in words(text) if w not in COMMON_WORDS}
             for cid, score in sem_score.items():
                 if score >= MIN_DESCRIPTION_SCORE:
@@ -352,4 +368,28 @@ class CustomerFinder:
         if len(matches) > 1 and matches[0].score - matches[1].score <= TIE_MARGIN:
             for m in matches:
                 m.tie = matches[0].score - m.score <= TIE_MARGIN
+        elif lexical and len(matches) > 1:
+            # Named alike ("Sam"): their histories tell them apart only when one fits far better.
+            top = matches[0]
+            alike = [m for m in matches if abs(lexical[m.customer.id].score - lexical[top.customer.id].score) <= 0.01]
+            if len(alike) > 1 and all(
+                sem_score.get(top.customer.id, 0.0) - sem_score.get(m.customer.id, 0.0) < SEMANTIC_DECIDES
+                for m in alike
+            ):
+                for m in alike:
+                    m.tie = True
         return matches
+
+    def _by_initial(self, text: str, lexical: dict[str, Lexical]) -> dict[str, Lexical]:
+        """'Rosie C': of the customers named Rosie, the one whose surname starts with C."""
+        initials = {fold(a): b[0].lower() for a, b in capitalised_pairs(text) if len(b.rstrip(".")) == 1}
+        if not initials:
+            return lexical
+        kept = {}
+        for cid, lx in lexical.items():
+            surname = words(self.customers[cid].name)[1:]
+            named = [t for t in lx.tokens if t in initials]
+            if named and surname and not any(s.startswith(initials[t]) for t in named for s in surname):
+                continue
+            kept[cid] = lx
+        return kept

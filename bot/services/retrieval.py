@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 
-from bot.core.plan import Facts, Passage, PassageKind
+from bot.core.plan import Passage, PassageKind
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer, HistoryEntry
-from bot.language.text import overlap
 from bot.services.text import words
 
 MIN_PLAYBOOK_SCORE = 0.3
@@ -46,26 +45,22 @@ def _passage(hit: Hit, kind: PassageKind) -> Passage:
     )
 
 
-def gather(customer: Customer, question: str, store: VectorStore | None, playbook_n: int = 3) -> Facts:
-    facts = Facts()
-    topic = topic_of(question, customer)
+def history_passages(customer: Customer, text: str, store: VectorStore | None) -> list[Passage]:
+    """This customer's history entries and notes closest to `text`, then their latest entries."""
+    found: list[Passage] = []
     if store is not None:
-        hits = [h for h in store.query("playbook", topic, n=playbook_n + 6) if h.score >= MIN_PLAYBOOK_SCORE]
-        # Vectors find the subject; shared words find the exact passage ("unopened", "return") among near ties.
-        hits.sort(key=lambda h: -(h.score + LEXICAL_BOOST * min(overlap(h.text, topic), 4)))
-        facts.answer = [_passage(h, "playbook") for h in hits[:playbook_n]]
-        mine = store.query("customers", topic, n=8, where={"customer_id": customer.id})
-        facts.history = [
+        mine = store.query("customers", text, n=8, where={"customer_id": customer.id})
+        found = [
             _passage(h, "note" if h.metadata.get("kind") == "note" else "history")
             for h in mine
             if h.metadata.get("kind") != "profile" and h.score >= MIN_HISTORY_SCORE
         ][:5]
-    seen = {p.source for p in facts.history}
+    seen = {p.source for p in found}
     for entry in sorted((e for e in customer.history if e.date), key=lambda e: (e.date, e.line))[-RECENT:]:
         passage = entry_passage(customer, entry)
         if passage.source not in seen:
-            facts.history.append(passage)
-    return facts
+            found.append(passage)
+    return found
 
 
 def entry_passage(customer: Customer, entry: HistoryEntry) -> Passage:

@@ -1,0 +1,61 @@
+"""Perks and renewals: the special things a plan may hold, taken only from what the folder declares.
+
+A perk comes from a playbook page's `perks:` list, for the tier it names, and never again within
+its `every_days` (a perk given is logged as history, so the history says when it was last given).
+A renewal comes from a date in the customer's `facts`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.core.plan import PerkOffer, Renewal
+from bot.knowledge.models import Customer, PlaybookDoc
+from bot.services.facts import split_sentences
+from bot.services.text import fold, stems
+
+
+def last_given(customer: Customer, perk_name: str) -> dt.date | None:
+    """The latest `out` history entry that names the perk."""
+    name = fold(perk_name)
+    given = [e.date for e in customer.history if e.date and e.direction == "out" and name in fold(e.text)]
+    return max(given, default=None)
+
+
+def _about(doc: PlaybookDoc, perk_name: str) -> str:
+    """What the page says about this perk: its sentences that name it, else the page's first sentence."""
+    wanted = stems(perk_name)
+    sentences = [s for _, s in split_sentences(doc.public_text)]
+    named = [s for s in sentences if wanted and len(wanted & stems(s)) * 2 >= len(wanted)]
+    return " ".join(named[:2] or sentences[:1])
+
+
+def perk_for(customer: Customer, playbook: list[PlaybookDoc], today: dt.date) -> tuple[PerkOffer | None, str]:
+    """The perk to offer this customer now, or None and why not (for staff)."""
+    declared = [(doc, perk) for doc in playbook for perk in doc.perks]
+    if not declared:
+        return None, "No perk is declared in the playbook (a `perks:` list in a playbook page), so none is offered."
+    allowed = [(doc, perk) for doc, perk in declared if perk.for_ == "all" or customer.tier == "vip"]
+    if not allowed:
+        return None, f"{customer.display_name} is not a VIP, and the playbook's perks are for VIPs only."
+    waiting: list[str] = []
+    for doc, perk in allowed:
+        last = last_given(customer, perk.name)
+        if last and perk.every_days and (today - last).days < perk.every_days:
+            again = last + dt.timedelta(days=perk.every_days)
+            waiting.append(f"{perk.name} was given on {last.isoformat()} (again from {again.isoformat()})")
+            continue
+        return PerkOffer(perk=perk, source=doc.path, text=_about(doc, perk.name)), ""
+    return None, "No perk is due: " + "; ".join(waiting) + "."
+
+
+def renewal_of(customer: Customer, today: dt.date, within: int | None = None) -> Renewal | None:
+    """The soonest coming date in their facts (within `within` days, if given), a renewal date first."""
+    last = today + dt.timedelta(days=within) if within is not None else dt.date.max
+    coming = [
+        (key, value) for key, value in customer.facts.items() if isinstance(value, dt.date) and today <= value <= last
+    ]
+    if not coming:
+        return None
+    key, day = min(coming, key=lambda kv: ("renew" not in kv[0], kv[1]))
+    return Renewal(key=key, date=day, source=f"{customer.path}#L{customer.fact_lines.get(key, 1)}")

@@ -1,0 +1,302 @@
+"""Read a staff member's request once, into a typed `Reading`: whose words, what they asked, what staff want.
+
+The signals are few and documented (README, "How a request is read"; the word lists and examples
+are in `data/readings.yaml`): the customer's own words found by structure (quotes, a paste, a Slack
+thread, the customer named before a speech verb, an unanswered `in` entry), then the request's
+meaning compared with short examples of each purpose. The customer's own question is never blocked
+by a wrong guess: when nothing is clear the request is answered as a reply, with the outreach
+warnings shown beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.core.plan import PURPOSES, CustomerMessage, Intent, Purpose, Reading
+from bot.knowledge.models import Channel, Customer, HistoryEntry
+from bot.services.channels import requested_channel
+from bot.services.meaning import Meaning
+from bot.services.text import COMMON_WORDS, fold, stem, words
+
+DATA = Path(__file__).parent / "data" / "readings.yaml"
+OUTREACH_MIN = 0.25  # cosine similarity to an outreach example: below it, no purpose is clear
+OUTREACH_MARGIN = 0.07  # ...and it must beat the closest reply example by this much
+COMPLAINT_NEIGHBOURS = 3
+COMPLAINT_LEAN = 0.05  # how much closer to the complaints than to their plain twins a sentence must be
+STAFF_ASK = 0.35  # a trailing sentence this close to "what should I say back?" is the staff member's ask
+MIN_QUOTED_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    speech_verbs: tuple[str, ...]
+    wish_verbs: tuple[str, ...]
+    customer_words: frozenset[str]
+    first_person: frozenset[str]
+    reply: tuple[str, ...]
+    outreach: dict[Purpose, tuple[str, ...]]
+    complaints: tuple[tuple[str, str], ...]  # (complaint, its plain twin on the same subject)
+    asks_price: tuple[str, ...]
+    asks_when: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    raw = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    outreach = {p: tuple(raw["outreach"][p]) for p in PURPOSES}
+    return Lexicon(
+        speech_verbs=tuple(sorted(raw["speech_verbs"], key=len, reverse=True)),
+        wish_verbs=tuple(sorted(raw["wish_verbs"], key=len, reverse=True)),
+        customer_words=frozenset(raw["customer_words"]),
+        first_person=frozenset(raw["first_person"]),
+        reply=tuple(raw["reply"]),
+        outreach=outreach,
+        complaints=tuple((str(a), str(b)) for a, b in raw["complaint_pairs"]),
+        asks_price=tuple(raw["asks_price"]),
+        asks_when=tuple(raw["asks_when"]),
+    )
+
+
+QUOTED_RE = re.compile(r"[“«„‘]([^”»“’]+)[”»“’]|\"([^\"]+)\"|(?<![\w])'(.{12,}?)'(?![\w])", re.S)
+CONNECTOR_RE = re.compile(
+    r"^\s*(?:(?:[:,-]|that\b|to say\b|saying\b|asking\b|about\b|to ask\b|to tell us\b|in to say\b|us\b|in\b"
+    r"|again\b|earlier\b|today\b|yesterday\b|this morning\b|last week\b)\s*)+",
+    re.I,
+)
+
+
+def _words_of(customer: Customer) -> set[str]:
+    names = words(" ".join(filter(None, [customer.name, customer.preferred_name, customer.company])))
+    return {w for w in names if len(w) > 1}
+
+
+def _speaks_to_us(text: str) -> bool:
+    """Customer words speak as I/we to you, or ask: "can I pause my subscription?"."""
+    return "?" in text or bool(set(words(text)) & lexicon().first_person)
+
+
+def quoted(question: str) -> str | None:
+    found = [next(g for g in m.groups() if g) for m in QUOTED_RE.finditer(question)]
+    found += ["\n".join(line.lstrip("> ").strip() for line in question.splitlines() if line.lstrip().startswith(">"))]
+    texts = [t.strip() for t in found if len(t.split()) >= MIN_QUOTED_WORDS]
+    return "\n".join(texts) if texts else None
+
+
+def pasted(question: str) -> str | None:
+    """Staff write their ask on one line and paste the customer's message on the others."""
+    lines = [line.strip() for line in question.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return None
+    if lines[0].endswith((":", "?")) or len(lines) > 2:
+        body = "\n".join(lines[1:])
+        if lines[-1].endswith("?") and len(lines) > 2 and not _speaks_to_us("\n".join(lines[1:-1])):
+            body = "\n".join(lines[:-1])
+    else:
+        body = lines[0] if lines[-1].endswith("?") else "\n".join(lines[1:])
+    return body if _speaks_to_us(body) or len(body.split()) >= 8 else None
+
+
+def _reference_re(customer: Customer | None, wish: bool = False) -> re.Pattern[str]:
+    refs = set(lexicon().customer_words) | (_words_of(customer) if customer else set())
+    verbs = "|".join(re.escape(v) for v in (lexicon().wish_verbs if wish else lexicon().speech_verbs))
+    ref = "|".join(re.escape(r) for r in sorted(refs, key=len, reverse=True))
+    return re.compile(rf"\b(?:{ref})(?:['’]s)?\b(?:\s+[\w&'’.-]+){{0,4}}?\s+(?:has |had |just |also )?(?:{verbs})\b")
+
+
+def spoken(question: str, customer: Customer | None, wish: bool = False) -> tuple[bool, str | None]:
+    """The customer named before a speech verb ("Ravi at Northwind texted that…"), or with `wish` a verb of
+    wanting ("Saoirse wants a price…"): (found, what follows)."""
+    m = _reference_re(customer, wish).search(fold(question))
+    if m is None:
+        return False, None
+    rest = CONNECTOR_RE.sub("", question[m.end() :]).strip()
+    return True, (rest if len(rest.split()) >= 2 else None)
+
+
+def colon_paste(question: str, customer: Customer | None) -> str | None:
+    """'From Hannah: are your bags plastic-free?' — what follows a colon after their name, in their voice."""
+    before, sep, after = question.partition(":")
+    if not sep or not after.strip() or customer is None:
+        return None
+    if not (set(words(before)) & (_words_of(customer) | lexicon().customer_words | {"from", "this"})):
+        return None
+    return after.strip() if _speaks_to_us(after) and len(after.split()) >= MIN_QUOTED_WORDS else None
+
+
+NAMED_SHARE = {"perk": 0.6, "share_content": 0.35}  # of a perk's or title's key words, this share names it
+
+
+class Reader:
+    def __init__(self, meaning: Meaning | None, perks: Iterable[str] = (), titles: Iterable[str] = ()) -> None:
+        """`perks` and `titles`: the folder's declared perks and content titles; a request that names one
+        asks to offer that perk or share that piece, whatever its wording."""
+        self.meaning = meaning
+        self.named: list[tuple[Purpose, frozenset[str]]] = [("perk", key_words(p)) for p in perks]
+        self.named += [("share_content", key_words(t)) for t in titles]
+
+    def read(
+        self,
+        question: str,
+        customer: Customer | None,
+        *,
+        context: str = "",
+        intent: Intent | None = None,
+        unanswered: HistoryEntry | None = None,
+        shortcut: bool = False,
+    ) -> Reading:
+        channel, foreign = requested_channel(question)
+        message, why = self._message(question, customer, context, shortcut)
+        if intent is not None:
+            reading = Reading(intent=intent, why="as staff asked", message=message)
+            if intent == "outreach":
+                reading.purpose = self.purpose(question, customer)[0] or "check_in"
+                reading.message = None
+            elif reading.message is None and unanswered is not None and customer is not None:
+                reading.message = history_message(customer, unanswered)
+        elif message is not None:
+            reading = Reading(intent="reply", why=why, message=message)
+        else:
+            purpose, clear = self.purpose(question, customer)
+            if purpose and clear and unanswered is None:
+                reading = Reading(intent="outreach", purpose=purpose, why=f"the request reads as {_label(purpose)}")
+            elif unanswered is not None and customer is not None:
+                asked = f"; the request also reads as {_label(purpose)}" if purpose and clear else ""
+                reading = Reading(
+                    intent="reply",
+                    why=f"their message of {unanswered.date} is still unanswered{asked}",
+                    message=history_message(customer, unanswered),
+                )
+            else:
+                reading = Reading(intent="reply", why="no clear sign either way: answered as a reply", sure=False)
+        reading.channel, reading.foreign = channel, foreign
+        return reading
+
+    def _message(
+        self, question: str, customer: Customer | None, context: str, shortcut: bool
+    ) -> tuple[CustomerMessage | None, str]:
+        if shortcut:
+            return CustomerMessage(text=question, origin="shortcut"), "the message the shortcut was run on"
+        for found, why in (
+            (quoted(question), "the request quotes the customer"),
+            (pasted(question), "the customer's message is pasted in the request"),
+            (colon_paste(question, customer), "the customer's words follow their name"),
+        ):
+            if found:
+                return CustomerMessage(text=found, origin="pasted"), why
+        said, what = spoken(question, customer)
+        if said:
+            text = self.without_staff_ask(what or question)
+            return CustomerMessage(text=text, origin="pasted"), "the request says what the customer said or asked"
+        if context.strip():
+            return CustomerMessage(
+                text=quoted(context) or context.strip(), origin="thread"
+            ), "the request came with a thread"
+        return None, ""
+
+    def without_staff_ask(self, text: str) -> str:
+        """The customer's words without the staff member's own ask after them ("…, what should I tell her?")."""
+        if self.meaning is None:
+            return text
+        cut = max(text.rstrip().rfind(mark, 0, len(text.rstrip()) - 1) for mark in (".", "!", "?", ";", ","))
+        tail = text[cut + 1 :].strip()
+        if cut <= 0 or not tail or len(tail.split()) > 10:
+            return text
+        sims = self.meaning.similarity([tail], list(lexicon().reply))[0]
+        return text[:cut].strip() if float(max(sims)) >= STAFF_ASK else text
+
+    def purpose(self, question: str, customer: Customer | None) -> tuple[Purpose | None, bool]:
+        """The outreach purpose a request names (a perk, a piece of content), else the one closest in meaning,
+        and whether it is clearly closer than a reply."""
+        said = key_words(question)
+        for purpose, words_of_name in self.named:
+            shared = len(said & words_of_name)
+            if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
+                return purpose, True
+        if self.meaning is None:
+            return None, False
+        lex = lexicon()
+        labels: list[str] = ["reply"] * len(lex.reply)
+        examples: list[str] = list(lex.reply)
+        for p, texts in lex.outreach.items():
+            labels += [p] * len(texts)
+            examples += texts
+        # The whole request and each of its clauses ("Greta loved her flowers - ask her for a review"):
+        # the clause that reads most clearly as outreach speaks for the request.
+        query = _without_names(question, customer)
+        clauses = [query, *(c for c in re.split(r"\s+[-–—]\s+|[.;!?]\s+", query) if len(c.split()) >= 3)]
+        sims = self.meaning.similarity(list(dict.fromkeys(clauses)), examples)
+        verdicts: list[tuple[float, str, float]] = []
+        for row in sims:
+            best: dict[str, float] = {}
+            for label, sim in zip(labels, row, strict=True):
+                best[label] = max(best.get(label, -1.0), float(sim))
+            reply = best.pop("reply")
+            found, score = max(best.items(), key=lambda kv: kv[1])
+            verdicts.append((score - reply, found, score))
+        margin, found, score = max(verdicts)
+        leans = verdicts[0][0] >= 0  # a clause speaks for the request only if the whole does not lean to a reply
+        return found, leans and score >= OUTREACH_MIN and margin >= OUTREACH_MARGIN  # type: ignore[return-value]
+
+    def complaint(self, text: str) -> bool:
+        """Their message reports something that went wrong. Each sentence is compared with complaints and
+        their plain twins on the same subjects; the subject cancels out, what went wrong decides."""
+        if self.meaning is None or not text.strip():
+            return False
+        pairs = lexicon().complaints
+        sentences = [t for t in re.split(r"(?<=[.!?])\s+", text.strip()) if t] or [text]
+        bad = self.meaning.similarity(sentences, [a for a, _ in pairs])
+        plain = self.meaning.similarity(sentences, [b for _, b in pairs])
+        k = COMPLAINT_NEIGHBOURS
+        lean = np.sort(bad, axis=1)[:, -k:].mean(axis=1) - np.sort(plain, axis=1)[:, -k:].mean(axis=1)
+        return float(lean.max()) >= COMPLAINT_LEAN
+
+
+def key_words(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words(text) if len(w) > 2 and w not in COMMON_WORDS)
+
+
+def _label(purpose: Purpose | None) -> str:
+    return (purpose or "check_in").replace("_", " ")
+
+
+def _without_names(question: str, customer: Customer | None) -> str:
+    text = re.sub(r"<[@#!][^>]+>", " ", question)
+    if customer is None:
+        return text
+    names = _words_of(customer) | set(words(customer.email or ""))
+    kept = [w for w in re.findall(r"\S+", text) if not (set(words(w)) & names)]
+    return " ".join(kept) or text
+
+
+def history_message(customer: Customer, entry: HistoryEntry) -> CustomerMessage:
+    return CustomerMessage(
+        text=entry.text,
+        origin="history",
+        source=f"{customer.path}#L{entry.line}",
+        date=entry.date,
+        channel=entry.channel,
+    )
+
+
+def unanswered_entry(customer: Customer) -> HistoryEntry | None:
+    """Their latest `in` entry when no `out` entry comes after it (by date, then by line)."""
+    dated = sorted((e for e in customer.history if e.date), key=lambda e: (e.date, e.line))
+    latest_in = next((e for e in reversed(dated) if e.direction == "in"), None)
+    if latest_in is None:
+        return None
+    later = [e for e in dated if e.direction == "out" and (e.date, e.line) > (latest_in.date, latest_in.line)]
+    return None if later else latest_in
+
+
+def channel_of(message: CustomerMessage | None, allowed: list[Channel]) -> Channel | None:
+    """A reply goes back the way their message came, when that way is allowed."""
+    if message is None or message.channel not in allowed:
+        return None
+    return message.channel  # type: ignore[return-value]
