@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import Settings  # noqa: E402
-from bot.services.container import build_services  # noqa: E402
-from tests.scenarios import FOLDERS, HARD, Ask, Folder, ask_args, judge, load_folders  # noqa: E402
+from bot.config import Settings
+from bot.services.container import build_services
+from tests.scenarios import FOLDERS, HARD, Ask, Folder, ask_args, judge, load_folders
 
 
 def run_folder(folder: Folder) -> list[tuple[Ask, dict[str, bool], dict[str, object]]]:
@@ -81,7 +81,8 @@ def main() -> int:
     figures["all"] = {k: share(v) for k, v in overall.items()}
     print(f"\n{'folder':<20} {'facts in draft':<18} {'intent right':<18} {'blocked':<14} {'rules kept':<14}")
     for name, f in figures.items():
-        print(f"{name:<20} {f.get('facts', '-'):<18} {f.get('intent', '-'):<18} {f.get('blocked', '-'):<14} {f.get('rules', '-'):<14}")
+        cells = [f.get("facts", "-"), f.get("intent", "-"), f.get("blocked", "-"), f.get("rules", "-")]
+        print(f"{name:<20} {cells[0]:<18} {cells[1]:<18} {cells[2]:<14} {cells[3]:<14}")
     print(f"\n{len(overall['rules'])} requests in {time.monotonic() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

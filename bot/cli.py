@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.importer import command as importer
 from bot.index.indexer import IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.writer import NoteError
+from bot.logs import configure_logging
 from bot.services.knowledge import Knowledge, UnknownCustomer
 from bot.services.lookup import Match
 
@@ -53,12 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author")
     p = sub.add_parser("forget", parents=[common], help="erase a customer: file and every vector")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
+    p = sub.add_parser("import", parents=[common], help="create or update customer files from a CRM or shop export")
+    importer.add_arguments(p)
+    p = sub.add_parser(
+        "chroma-vacuum", help="on a Chroma server's machine, server stopped: reclaim what erasures left on its disk"
+    )
+    p.add_argument("--path", metavar="DIR", type=Path, required=True, help="the folder `chroma run --path` uses")
     p = sub.add_parser("serve", parents=[common], help="run the Slack bot")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (default)")
     mode.add_argument("--http", action="store_true", help="Events API over HTTP at /slack/events")
     p.add_argument("--port", type=int, default=3000)
-    p.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default all interfaces)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP mode: address to listen on (default 127.0.0.1; 0.0.0.0 for a load balancer on another machine)",
+    )
     return parser
 
 
@@ -190,6 +202,25 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    return importer.run(args, settings)
+
+
+def cmd_chroma_vacuum(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index.server_vacuum import NotAChromaFolder, vacuum
+
+    try:
+        report = vacuum(args.path)
+    except NotAChromaFolder as exc:
+        print(f"rapport chroma-vacuum: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"removed {len(report.removed)} orphaned segment folder(s), kept {report.kept}; "
+        f"vacuumed chroma.sqlite3: {report.before:,} -> {report.after:,} bytes"
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
@@ -203,14 +234,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": cmd_ask,
     "note": cmd_note,
     "forget": cmd_forget,
+    "import": cmd_import,
     "serve": cmd_serve,
+    "chroma-vacuum": cmd_chroma_vacuum,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(settings.log_level)
     handler = COMMANDS.get(args.command)
     if handler is None:
         print(f"rapport {args.command}: not available in this build", file=sys.stderr)

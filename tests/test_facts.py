@@ -89,7 +89,10 @@ def test_sentences_know_abbreviations_decimals_and_their_lines() -> None:
     assert parsed.item is not None
     found = [s for _, group in sentences_of(parsed.item) for s in group]  # type: ignore[arg-type]
     texts = [s.text for s in found]
-    assert "Essentials costs £40 per seat per month and includes remote support from 9 a.m. to 5 p.m. on weekdays." in texts
+    assert (
+        "Essentials costs £40 per seat per month and includes remote support from 9 a.m. to 5 p.m. on weekdays."
+        in texts
+    )
     assert any(t.startswith("It adds on-site visits, e.g. for a failed laptop") for t in texts)
     essentials = next(s for s in found if s.text.startswith("Essentials"))
     assert essentials.source == "playbook/plans.md#L8" and essentials.heading == "Essentials"
@@ -149,9 +152,15 @@ def test_what_the_facts_do_not_cover_is_listed(services: Services) -> None:
 @pytest.mark.parametrize(
     "policy, said",
     [
-        ("The client pays return postage unless the item is faulty.", "You pay return postage unless the item is faulty."),
+        (
+            "The client pays return postage unless the item is faulty.",
+            "You pay return postage unless the item is faulty.",
+        ),
         ("We email the customer when the refund is issued.", "We email you when the refund is issued."),
-        ("If a client's laptop fails, they can ask for a loan device.", "If your laptop fails, you can ask for a loan device."),
+        (
+            "If a client's laptop fails, they can ask for a loan device.",
+            "If your laptop fails, you can ask for a loan device.",
+        ),
         ("Members get 10% off classes.", "You get 10% off classes."),
         ("Each member has two guest passes a year.", "You have two guest passes a year."),
         ("The customer service team replies within 24 hours.", "The customer service team replies within 24 hours."),

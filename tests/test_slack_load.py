@@ -19,7 +19,7 @@ from bot.core.plan import DraftPlan
 from bot.index.embedding import MiniLMEmbedding
 from bot.services.drafts import compose, restyle
 from bot.slack.server import make_http_server
-from tests.fake_slack import Bot, load, running_bot, sample_index, signed_request
+from tests.fake_slack import SIGNING_SECRET, Bot, load, running_bot, sample_index, signed_request
 
 DELAY = 2.0
 REQUESTS = 20
@@ -58,7 +58,7 @@ def slow_bot(
     index = sample_index(tmp_path / "index", tmp_path_factory.getbasetemp(), embedder)
     drafter = SlowDrafter()
     with running_bot(sample_copy, index, embedder, drafter=drafter) as bot:
-        server = make_http_server(bot.app, "127.0.0.1", 0)
+        server = make_http_server(bot.app, "127.0.0.1", 0, signing_secret=SIGNING_SECRET, health=bot.rt.services.health)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

@@ -16,7 +16,7 @@ from watchfiles import Change
 from bot.services.feedback import FeedbackLog
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.constants import CALLBACK_SUGGEST_REPLY, COMMAND_ADMIN, COMMAND_CUSTOMER
-from bot.slack.dedup import MemoryDedup, RedisDedup, dedup_store
+from bot.slack.dedup import MemoryDedup, RedisDedup, SharedDedup, dedup_store
 from bot.slack.errors import RedactTokens, redact
 from bot.slack.privacy import SHARED_REASON, UNKNOWN_REASON, ChannelPolicy, is_external
 from tests.conftest import REPO
@@ -203,4 +203,4 @@ def test_a_redis_url_gives_a_shared_store_or_a_clear_error(monkeypatch: pytest.M
         with pytest.raises(RuntimeError, match="`redis` package is not installed"):
             dedup_store(url)
     else:
-        assert isinstance(dedup_store(url), RedisDedup)  # redis-py connects lazily: nothing is dialled here
+        assert isinstance(dedup_store(url), SharedDedup)  # redis-py connects lazily: nothing is dialled here

@@ -68,7 +68,7 @@ def http(
 ) -> Iterator[tuple[Bot, str]]:
     index = sample_index(tmp_path / "index", tmp_path_factory.getbasetemp(), embedder)
     with running_bot(sample_copy, index, embedder) as bot:
-        server = make_http_server(bot.app, "127.0.0.1", 0)
+        server = make_http_server(bot.app, "127.0.0.1", 0, signing_secret=SIGNING_SECRET, health=bot.rt.services.health)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             yield bot, f"http://127.0.0.1:{server.server_port}"

@@ -2,38 +2,47 @@
 
 One writer per index: a process-wide file lock (`index.lock`) is held while
 writing, because two processes adding to one embedded Chroma folder silently
-lose vectors. Erasing a customer compacts the store into a fresh generation
-folder and removes the old one: Chroma's `delete` leaves text and vectors in
-its files on disk until the collection is rebuilt.
+lose vectors. Erasing a customer compacts the store into a new generation that
+holds only the records the manifest knows, commits it by writing the manifest,
+and removes the old generation once no answer reads it (Chroma's `delete`
+leaves text and vectors in its files until the collection is rebuilt).
+Erasures are recorded before they start and finished by the next sync after a
+crash (`erasure.py`); a sync killed half-way is followed by a compaction, since
+it may have added records the manifest never learnt about.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
-from bot.config import Settings
 from bot.index.documents import records_for
-from bot.index.embedding import MiniLMEmbedding
-from bot.index.manifest import MANIFEST, RECORDS_VERSION, FileEntry, Manifest, read_manifest, write_manifest
-from bot.index.store import COLLECTIONS, ChromaTarget, CollectionName, Record, VectorStore
+from bot.index.erasure import Erasure
+from bot.index.failpoints import failpoint
+from bot.index.generations import remove_temp_files
+from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, read_manifest, write_manifest
+from bot.index.reader import IndexReader, StaleGeneration
+from bot.index.store import COLLECTIONS, CollectionName, Record, VectorStore
 from bot.knowledge.folder import digest, iter_files, read_file
 from bot.knowledge.models import Customer, Problem
+from bot.knowledge.writer import erase_file
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 GROUP = 256  # files embedded together: big batches are fast, bounded ones keep memory flat
+DIRTY = "sync.dirty"  # exists while a sync writes the store: a sync killed half-way is followed by a compaction
 
 
 class IndexBusy(RuntimeError):
     """Another process is writing this index (usually the running bot)."""
+
+
+__all__ = ["Index", "IndexBusy", "StaleGeneration", "SyncReport"]
 
 
 @dataclass
@@ -52,66 +61,8 @@ class SyncReport:
         return [p for p in self.problems if p.severity == "error"]
 
 
-class Index:
-    """The index at CHROMA_PATH (or on a Chroma server) for one knowledge folder."""
-
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedding | None = None) -> None:
-        self.settings = settings
-        self.root = settings.knowledge_dir
-        self.dir = settings.chroma_path
-        self.embedder = embedder or MiniLMEmbedding()
-        self._file_lock = FileLock(str(self.dir / "index.lock"), thread_local=False)
-        self._thread_lock = threading.RLock()
-        self._store: VectorStore | None = None
-        self._store_generation = -1
-        self._scopes: dict[str, list[str]] | None = None
-        self._manifest_cache: tuple[tuple[int, int], Manifest] | None = None
-
-    # -- reading -----------------------------------------------------------------
-
-    def manifest(self) -> Manifest:
-        """The manifest on disk, read-only (parsed again only when the file changed: it is large at scale)."""
-        path = self.dir / MANIFEST
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return Manifest()
-        key = (stat.st_mtime_ns, stat.st_size)
-        cached = self._manifest_cache
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        manifest = read_manifest(self.dir) or Manifest()
-        self._manifest_cache = (key, manifest)
-        return manifest
-
-    def _remember(self, manifest: Manifest) -> None:
-        stat = (self.dir / MANIFEST).stat()
-        self._manifest_cache = ((stat.st_mtime_ns, stat.st_size), manifest)
-
-    def _target(self, generation: int) -> ChromaTarget:
-        s = self.settings
-        if s.chroma_host:
-            return ChromaTarget(host=s.chroma_host, port=s.chroma_port, prefix=f"rapport_g{generation}_")
-        return ChromaTarget(path=self.dir / f"gen-{generation:06d}")
-
-    def store(self) -> VectorStore:
-        """The store of the current generation (reopened when a compaction moved it)."""
-        with self._thread_lock:
-            generation = self.manifest().generation
-            if self._store is None or generation != self._store_generation:
-                if self._store is not None:
-                    self._store.close()
-                self._store = VectorStore(self._target(generation), self.embedder, self.settings.hnsw_ef_search)
-                self._store.scope_ids = self.customer_ids
-                self._store_generation = generation
-            return self._store
-
-    def customer_ids(self, customer_id: str) -> list[str] | None:
-        """The record ids of one customer (None when the index does not know them)."""
-        scopes = self._scopes  # no lock: a sync replaces the whole dict, so readers never wait on it
-        if scopes is None:
-            scopes = self._scopes = _scopes(self.manifest())
-        return scopes.get(customer_id)
+class Index(IndexReader):
+    """The index, for the one process that writes it (it holds `index.lock`)."""
 
     # -- writing -----------------------------------------------------------------
 
@@ -128,46 +79,100 @@ class Index:
 
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 0) -> SyncReport:
         with self._thread_lock, self.lock(wait):
-            return self._sync(full, progress)
+            report = self._sync(full, progress)
+        self.reaper.collect()  # the old generation goes now if nothing in any process reads it any more
+        return report
 
     def _sync(self, full: bool, progress: Progress | None) -> SyncReport:
+        erasing = self._resume_erasures()
         manifest = read_manifest(self.dir)
-        if manifest is None or full or manifest.version != RECORDS_VERSION:
-            manifest = self._fresh(manifest)
-        store = self.store()
+        current = manifest.generation if manifest else 0
+        self._sweep(current)
+        rebuild = manifest is None or full or manifest.version != RECORDS_VERSION
+        if manifest is None or rebuild:
+            manifest = Manifest(generation=current + 1)
+            store = self._open(manifest.generation, fresh=True)  # committed only once complete
+        else:
+            store = self.store()  # opened under the writer lock: it may create collections
         report = SyncReport()
         on_disk = list(iter_files(self.root))
         todo = self._changed(manifest, on_disk, report)
+        gone = sorted(set(manifest.files) - set(on_disk))
+        if any(manifest.files[rel].collection == "customers" for rel in gone):
+            # Recorded before the manifest forgets the files, so a crash cannot skip the compaction.
+            erasing.append(self.erasures.begin(None, [], reason="removed"))
+        dirty = self.dir / DIRTY
+        interrupted = dirty.exists()
+        if todo or gone:
+            dirty.touch()
+        failpoint("sync-started")
         for start in range(0, len(todo), GROUP):
             self._index_group(store, manifest, todo[start : start + GROUP], report)
             if progress:
                 progress(min(start + GROUP, len(todo)), len(todo))
-        gone = sorted(set(manifest.files) - set(on_disk))
-        erased = False
+        failpoint("records-added")
         for rel in gone:
             entry = manifest.files.pop(rel)
             store.delete_ids(entry.collection, entry.ids)  # type: ignore[arg-type]
             report.deleted.append(rel)
-            erased = erased or entry.collection == "customers"
-        self._check_duplicates(manifest)
+        failpoint("records-deleted")
+        check_duplicates(manifest)
         manifest.synced_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        write_manifest(self.dir, manifest)
-        self._remember(manifest)
-        self._scopes = _scopes(manifest)
-        if erased:
-            self._compact(manifest)
-            report.compacted = True
+        if rebuild or erasing or interrupted:
+            self._commit(manifest, store if rebuild else self._copy_known(manifest, store))
+            report.compacted = bool(erasing or interrupted)
+        else:
+            write_manifest(self.dir, manifest)
+            self._remember(manifest)
+        failpoint("generation-retired")
+        dirty.unlink(missing_ok=True)
+        self.erasures.finish(erasing)
         report.problems = manifest.problems
         report.records = manifest.record_count()
         return report
 
-    def _fresh(self, old: Manifest | None) -> Manifest:
-        generation = (old.generation + 1) if old else 1
-        new = Manifest(generation=generation)
-        write_manifest(self.dir, new)
-        self._drop_generation(old.generation if old else 0)  # gen 0: opened by readers before any build
-        self.store().drop_all()
+    def _resume_erasures(self) -> list[Erasure]:
+        """Pending erasures (this process's, or a killed one's): their files and other traces go first."""
+        erasing = self.erasures.pending()
+        for record in erasing:
+            for rel in record.paths:
+                erase_file(self.root / rel)
+            if record.customer_id:
+                for scrub in self.scrubbers:
+                    scrub(record.customer_id)
+        return erasing
+
+    def _copy_known(self, manifest: Manifest, old: VectorStore) -> VectorStore:
+        """A new generation with exactly the records the manifest knows, copied with their vectors.
+
+        Records a killed sync added but never wrote into the manifest, and deleted records Chroma
+        still keeps in its files, stay behind with the old generation.
+        """
+        manifest.generation += 1
+        new = self._open(manifest.generation, fresh=True)
+        for name in COLLECTIONS:
+            ids = [i for entry in manifest.files.values() if entry.collection == name for i in entry.ids]
+            for batch in old.fetch(name, ids):
+                new.add(name, batch)
+        failpoint("generation-copied")
         return new
+
+    def _commit(self, manifest: Manifest, store: VectorStore) -> None:
+        """Write the manifest naming the new generation (the commit point), then retire the others."""
+        write_manifest(self.dir, manifest)
+        failpoint("generation-committed")
+        self._remember(manifest)
+        with self._store_lock:
+            self._store, self._store_key = store, (manifest.generation, None)
+        self.reaper.retire(self._generations() - {manifest.generation})
+
+    def _sweep(self, current: int) -> None:
+        """Generations other than the committed one are strays of an interrupted compaction or rebuild."""
+        remove_temp_files(self.dir)
+        strays = self._generations() - {current}
+        if strays:
+            log.info("removing %d stray index generation(s)", len(strays))
+            self.reaper.retire(strays)
 
     def _changed(self, manifest: Manifest, on_disk: list[str], report: SyncReport) -> list[tuple[str, bytes]]:
         todo: list[tuple[str, bytes]] = []
@@ -191,14 +196,16 @@ class Index:
         self, store: VectorStore, manifest: Manifest, group: list[tuple[str, bytes]], report: SyncReport
     ) -> None:
         pending: dict[CollectionName, list[Record]] = {name: [] for name in COLLECTIONS}
+        replaced: dict[str, list[str]] = {}
         for rel, raw in group:
             parsed, file_hash = read_file(self.root, rel)
             collection, records = records_for(parsed, self.embedder.split_to_windows)
             old = manifest.files.get(rel)
             if old:
-                # Delete, then add: Chroma updates an existing id in place about 3x slower than it
-                # deletes it and inserts it again (measured at 10,000 customers).
-                store.delete_ids(old.collection, old.ids)  # type: ignore[arg-type]
+                # The file's first record (a customer's profile) is overwritten in place rather than
+                # deleted first, so a replica reading meanwhile always finds the customer.
+                kept = {records[0].id} if records else set()
+                replaced.setdefault(old.collection, []).extend(i for i in old.ids if i not in kept)
             stat = (self.root / rel).stat()
             item = parsed.item
             manifest.files[rel] = FileEntry(
@@ -211,65 +218,16 @@ class Index:
                 problems=parsed.problems,
             )
             pending[collection].extend(records)
-        for name, records in pending.items():
+        for records in pending.values():
             if records:
                 vectors = self.embedder([r.text for r in records])
                 report.embedded += len(records)
                 for record, vector in zip(records, vectors, strict=True):
                     record.embedding = [float(x) for x in vector]
-                store.add(name, records)
-
-    def _check_duplicates(self, manifest: Manifest) -> None:
-        """A second file with an already-used customer id is reported and left out of lookups."""
-        seen: dict[str, str] = {}
-        # The older file keeps the id, as in folder.load.
-        for rel in sorted(manifest.files, key=lambda r: (manifest.files[r].mtime_ns, r)):
-            entry = manifest.files[rel]
-            entry.problems = [p for p in entry.problems if not p.message.startswith("duplicate customer id")]
-            if entry.customer_id is None:
-                continue
-            if entry.customer_id in seen:
-                entry.problems.append(
-                    Problem(
-                        path=rel,
-                        line=1,
-                        message=f"duplicate customer id '{entry.customer_id}' "
-                        f"(already used by {seen[entry.customer_id]})",
-                    )
-                )
-            else:
-                seen[entry.customer_id] = rel
-
-    def _compact(self, manifest: Manifest) -> None:
-        """Copy every live record into a new generation, then remove the old one from disk."""
-        old_store = self.store()
-        dumps = {name: old_store.dump(name) for name in COLLECTIONS}
-        old_generation = manifest.generation
-        manifest.generation = old_generation + 1
-        new_store = VectorStore(self._target(manifest.generation), self.embedder, self.settings.hnsw_ef_search)
-        new_store.drop_all()
-        for name, records in dumps.items():
-            new_store.add(name, records)
-        write_manifest(self.dir, manifest)
-        old_store.drop_all()
-        old_store.close()
-        self._store, self._store_generation = new_store, manifest.generation
-        self._drop_generation(old_generation)
-
-    def _drop_generation(self, generation: int | None) -> None:
-        if generation is None or self.settings.chroma_host:
-            return
-        if self._store is not None and self._store_generation == generation:
-            self._store.close()
-            self._store, self._store_generation = None, -1
-        shutil.rmtree(self.dir / f"gen-{generation:06d}", ignore_errors=True)
-
-    def close(self) -> None:
-        with self._thread_lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-
-
-def _scopes(manifest: Manifest) -> dict[str, list[str]]:
-    return {e.customer_id: e.ids for e in manifest.files.values() if e.customer_id}
+        # Delete, then add, once everything is embedded: Chroma updates an existing id in place about
+        # 3x slower than it deletes it and inserts it again (measured at 10,000 customers), and a
+        # replica reading meanwhile misses a changed file's records for milliseconds, not seconds.
+        for name, ids in replaced.items():
+            store.delete_ids(name, ids)  # type: ignore[arg-type]
+        for name, records in pending.items():
+            store.add(name, records)

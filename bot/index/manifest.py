@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from bot.knowledge.models import Problem
-from bot.knowledge.writer import atomic_write
+from bot.knowledge.writer import atomic_write as atomic_write  # re-exported: index and importer use it here
 
 MANIFEST = "manifest.json"
 # The shape of the records a file produces. A change here (new metadata, other chunks) rebuilds the index
@@ -55,3 +55,24 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     atomic_write(index_dir / MANIFEST, manifest.model_dump_json())  # pydantic-core: fast at 10,000 files
+
+
+def check_duplicates(manifest: Manifest) -> None:
+    """A second file with an already-used customer id is reported and left out of lookups."""
+    seen: dict[str, str] = {}
+    # The older file keeps the id, as in folder.load.
+    for rel in sorted(manifest.files, key=lambda r: (manifest.files[r].mtime_ns, r)):
+        entry = manifest.files[rel]
+        entry.problems = [p for p in entry.problems if not p.message.startswith("duplicate customer id")]
+        if entry.customer_id is None:
+            continue
+        if entry.customer_id in seen:
+            entry.problems.append(
+                Problem(
+                    path=rel,
+                    line=1,
+                    message=f"duplicate customer id '{entry.customer_id}' (already used by {seen[entry.customer_id]})",
+                )
+            )
+        else:
+            seen[entry.customer_id] = rel

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
-import chromadb
-import chromadb.api.shared_system_client
 import numpy as np
-from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.config import Settings as ChromaSettings
-from filelock import FileLock
 
+from bot.index.client import ChromaTarget, Resources, open_client
 from bot.index.embedding import MiniLMEmbedding
+from bot.index.generations import ReaderLock
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +37,7 @@ class Record:
     embedding: Sequence[float] | None = None
 
 
+T = TypeVar("T")
 QUERY_CACHE = 512
 COUNT_TTL = 5.0  # seconds; another process's writes are seen within this
 
@@ -52,36 +50,26 @@ class Hit:
     score: float  # cosine similarity, 1 is identical
 
 
-@dataclass
-class ChromaTarget:
-    """Where the vectors live: an embedded folder or a server (host, port)."""
-
-    path: Path | None = None
-    host: str | None = None
-    port: int = 8000
-    prefix: str = ""  # collection name prefix; a new prefix is a new generation on a server
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def open_client(target: ChromaTarget) -> ClientAPI:
-    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if target.host:
-        return chromadb.HttpClient(host=target.host, port=target.port, settings=settings)
-    assert target.path is not None
-    target.path.mkdir(parents=True, exist_ok=True)
-    # Chroma creates its tables when a client first opens a folder, and two processes doing that at
-    # once fail with "table collections already exists". Opening is quick, so every Rapport process
-    # (bot, `rapport note`, `rapport ask`) takes turns at it; the index's writer lock is separate.
-    with FileLock(str(target.path.parent / "open.lock"), thread_local=False):
-        return chromadb.PersistentClient(path=str(target.path), settings=settings)
-
-
 class VectorStore:
-    def __init__(self, target: ChromaTarget, embedder: MiniLMEmbedding, ef_search: int = 1000) -> None:
+    """One generation of the index. Kept open while anything references it (an answer's snapshot, the
+    index), then closed by the garbage collector, which also releases the generation's reader lock."""
+
+    def __init__(
+        self,
+        target: ChromaTarget,
+        embedder: MiniLMEmbedding,
+        ef_search: int = 1000,
+        *,
+        reader_lock: ReaderLock | None = None,
+        readonly: bool = False,
+    ) -> None:
         self.target = target
         self.embedder = embedder
         self.ef_search = ef_search
+        self.readonly = readonly  # a replica that does not own the index never creates collections
         self.client = open_client(target)
+        self._resources = Resources(self.client, target, reader_lock)
+        weakref.finalize(self, self._resources.close)
         self._collections: dict[str, Collection] = {}
         # customer id -> that customer's record ids (set by the Index from its manifest). With it, a
         # query about one customer reads their ~20 vectors by id and ranks them exactly: Chroma's
@@ -89,9 +77,26 @@ class VectorStore:
         self._vectors: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
         self._counts: dict[str, tuple[float, int]] = {}
         self.scope_ids: Callable[[str], list[str] | None] | None = None
+        # The index's current store: asked again when this generation went away under a question.
+        self.successor: Callable[[], VectorStore] | None = None
+
+    def _retrying(self, op: Callable[[VectorStore], T]) -> T:
+        """Run a read; if it fails because the owner removed this generation, run it on the current one."""
+        try:
+            return op(self)
+        except Exception:
+            fresh = self.successor() if self.successor is not None else None
+            if fresh is None or fresh is self:
+                raise
+            log.info("an index generation went away during a question; answered from the current one")
+            return op(fresh)
 
     def collection(self, name: CollectionName) -> Collection:
         if name not in self._collections:
+            if self.readonly:
+                col = self.client.get_collection(f"{self.target.prefix}{name}", embedding_function=self.embedder)  # type: ignore[arg-type]
+                self._collections[name] = col
+                return col
             # Chroma's default ef_search (100) gave recall@10 of 0.71 on bench data, 1000 gives
             # about 0.95 for about 1 ms more per query (bench/recall.py).
             col = self.client.get_or_create_collection(
@@ -112,6 +117,11 @@ class VectorStore:
             self._collections[name] = col
         return self._collections[name]
 
+    def create_all(self) -> None:
+        """Create the three collections (readers then find an empty collection, never a missing one)."""
+        for name in COLLECTIONS:
+            self.collection(name)
+
     def add(self, name: CollectionName, records: Sequence[Record]) -> None:
         if not records:
             return
@@ -131,9 +141,6 @@ class VectorStore:
                 embeddings=np.asarray([r.embedding or [] for r in batch], dtype=np.float32),
             )
 
-    def delete_path(self, name: CollectionName, path: str) -> None:
-        self.collection(name).delete(where={"path": path})
-
     def delete_ids(self, name: CollectionName, ids: Iterable[str]) -> None:
         self._counts.pop(name, None)
         ids = list(ids)
@@ -143,6 +150,9 @@ class VectorStore:
     def count(self, name: CollectionName) -> int:
         """Records in a collection; cached briefly (Chroma's count costs ~7 ms at 220,000 records,
         and every query needs it), and forgotten on any write from this process."""
+        return self._retrying(lambda store: store._count(name))
+
+    def _count(self, name: CollectionName) -> int:
         now = time.monotonic()
         cached = self._counts.get(name)
         if cached is None or now - cached[0] > COUNT_TTL:
@@ -151,19 +161,33 @@ class VectorStore:
         return cached[1]
 
     def query(self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        return self._retrying(lambda store: store._query(name, text, n, where))
+
+    def _query(self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None) -> list[Hit]:
         if where is not None and set(where) == {"customer_id"} and self.scope_ids is not None:
             ids = self.scope_ids(str(where["customer_id"]))
             if ids is not None:
-                return self.query_within(name, text, ids, n)
-        return self.query_many(name, [text], n, where)[0]
+                hits = self.query_within(name, text, ids, n)
+                if hits or not ids or self.successor is None:
+                    return hits
+                # The manifest names records this store cannot see: a replica's store opened before the
+                # owner's last write (Chroma loaded its vectors then). The current store can.
+                fresh = self.successor()
+                return hits if fresh is self else fresh.query_within(name, text, ids, n)
+        return self._query_many(name, [text], n, where)[0]
 
     def query_many(
         self, name: CollectionName, texts: Sequence[str], n: int, where: dict[str, Any] | None = None
     ) -> list[list[Hit]]:
         """One Chroma call for several query texts (embedded in one batch): hits per text, best first."""
+        return self._retrying(lambda store: store._query_many(name, texts, n, where))
+
+    def _query_many(
+        self, name: CollectionName, texts: Sequence[str], n: int, where: dict[str, Any] | None
+    ) -> list[list[Hit]]:
         wanted = [t for t in texts if t.strip()]
         col = self.collection(name)
-        total = self.count(name) if wanted else 0
+        total = self._count(name) if wanted else 0
         if total == 0:
             return [[] for _ in texts]
         self.vectors(wanted)
@@ -219,22 +243,23 @@ class VectorStore:
             for i in np.argsort(-sims)[:n]
         ]
 
-    def dump(self, name: CollectionName, skip_path: str | None = None) -> list[Record]:
-        """Every record with its vector (for compaction without re-embedding)."""
+    def fetch(self, name: CollectionName, ids: Sequence[str]) -> Iterator[list[Record]]:
+        """The records with these ids, vectors included, in batches (compaction copies them unchanged)."""
         col = self.collection(name)
-        out: list[Record] = []
-        total = col.count()
-        for offset in range(0, total, ADD_BATCH):
-            got = col.get(limit=ADD_BATCH, offset=offset, include=["documents", "metadatas", "embeddings"])
+        for start in range(0, len(ids), ADD_BATCH):
+            got = col.get(ids=list(ids[start : start + ADD_BATCH]), include=["documents", "metadatas", "embeddings"])
             embeddings = got.get("embeddings")
-            for i, rid in enumerate(got["ids"]):
-                meta = dict((got.get("metadatas") or [])[i] or {})
-                if skip_path is not None and meta.get("path") == skip_path:
-                    continue
-                vector = [float(x) for x in embeddings[i]] if embeddings is not None else None
-                text = (got.get("documents") or [])[i] or ""
-                out.append(Record(id=rid, text=text, metadata=meta, embedding=vector))  # type: ignore[arg-type]
-        return out
+            docs = got.get("documents") or []
+            metas = got.get("metadatas") or []
+            yield [
+                Record(
+                    id=rid,
+                    text=docs[i] or "",
+                    metadata=dict(metas[i] or {}),  # type: ignore[arg-type]
+                    embedding=[float(x) for x in embeddings[i]] if embeddings is not None else None,
+                )
+                for i, rid in enumerate(got["ids"])
+            ]
 
     def drop_all(self) -> None:
         self._counts.clear()
@@ -246,12 +271,6 @@ class VectorStore:
         self._collections.clear()
 
     def close(self) -> None:
-        """Release the embedded store's files (needed before its folder is removed)."""
+        """Release the store's files and its generation's reader lock (needed before its folder is removed)."""
         self._collections.clear()
-        if self.target.host is None:
-            shared = chromadb.api.shared_system_client.SharedSystemClient
-            identifier = str(getattr(self.client, "_identifier", ""))
-            system = shared._identifier_to_system.pop(identifier, None)
-            shared._identifier_to_refcount.pop(identifier, None)
-            if system is not None:
-                system.stop()
+        self._resources.close()

@@ -8,6 +8,7 @@ two writers never lose each other's entries.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import os
 import re
@@ -107,5 +108,11 @@ def append_history(path: Path, line: str) -> int:
 
 
 def erase_file(path: Path) -> None:
+    """Delete a customer file and any temporary copy a killed write left beside it (`.name.XXXX.tmp`).
+
+    Missing is fine: a resumed erasure may find the file already gone.
+    """
     with file_lock(path):
-        path.unlink()
+        path.unlink(missing_ok=True)
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            leftover.unlink(missing_ok=True)

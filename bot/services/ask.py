@@ -155,7 +155,7 @@ class Assistant:
             answer.warnings.append(unanswered_warning(customer, unanswered, today))
             if reading.intent == "reply" and intent is None and "also reads as" in reading.why:
                 answer.notes.append(
-                    "This answers their unanswered message first; ask again with --outreach to reach out."
+                    "This answers their unanswered message first; to reach out instead, ask with --outreach."
                 )
         answer.cadence = contact_state(customer, today).as_cadence(customer.contact.frequency)
         channel = self._channel(customer, reading, answer)

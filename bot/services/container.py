@@ -29,5 +29,8 @@ def make_drafter(settings: Settings) -> Drafter | None:
 
 
 def build_services(settings: Settings) -> Services:
-    knowledge = Knowledge(settings)
-    return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, make_drafter(settings)))
+    health = Health()
+    knowledge = Knowledge(settings, health=health)
+    return Services(
+        settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, make_drafter(settings)), health=health
+    )

@@ -34,6 +34,7 @@ MAX_STAFF = 3
 MIN_CUSTOMER_FACT = 0.30
 COVERED = 0.42  # a question in their message is answered when a chosen fact is this close to it
 ANSWERS = 0.30  # a chosen sentence this far from every question asked is related, not an answer
+ANSWERS_WITHIN = 0.18  # ...and one this far behind the sentence that answers best
 PARAGRAPH_WEIGHT = 0.3  # a sentence borrows this much of its paragraph's score (its context)
 VALUE_BONUS = 0.06  # a sentence with the kind of value asked for ("how much…?" -> an amount)
 ASKS_PRICE = 0.33
@@ -375,7 +376,8 @@ class FactChooser:
         if not chosen or self.meaning is None:
             return chosen, []
         sims = self.meaning.similarity(asks_in(asked), [p.text for p in chosen]).max(axis=0)
-        answer = [p for p, sim in zip(chosen, sims, strict=True) if sim >= ANSWERS]
+        floor = max(ANSWERS, float(sims.max()) - ANSWERS_WITHIN)
+        answer = [p for p, sim in zip(chosen, sims, strict=True) if sim >= floor]
         return answer, [p for p in chosen if p not in answer]
 
     def _uncovered(self, message: str | None, chosen: list[Passage]) -> list[str]:

@@ -4,12 +4,14 @@ One line per event (a draft shown, logged as sent, marked helpful or not
 helpful), keyed by a draft id the Slack buttons carry. From it, the draft
 acceptance rate: drafts logged as sent or marked helpful, out of drafts shown.
 Lines hold ids and codes only, never draft text: the knowledge folder stays
-the one place customer data lives.
+the one place customer data lives. Erasing a customer removes their id from
+every line (`forget_customer`); the line stays, so the acceptance rate does too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import uuid
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
+from bot.index.manifest import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,8 @@ class FeedbackLog:
         self.path = path
         self.clock = clock
         self._lock = threading.Lock()
+        # Replicas append to one file; an erasure rewrites it: the file lock keeps them from losing lines.
+        self._file_lock = FileLock(str(path.parent / f".{path.name}.lock"), thread_local=False)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> FeedbackLog:
@@ -94,10 +100,33 @@ class FeedbackLog:
         line = event.model_dump_json(exclude_none=True) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # One write of one short line in append mode: replicas sharing the folder never interleave lines.
-            with self.path.open("a", encoding="utf-8") as handle:
+            with self._file_lock, self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
         return event
+
+    def forget_customer(self, customer_id: str) -> int:
+        """Remove a customer's id from every line (an erasure); returns how many lines named them."""
+        if not self.path.exists():
+            return 0
+        with self._lock, self._file_lock:
+            kept: list[str] = []
+            changed = 0
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    data = None
+                if isinstance(data, dict) and data.get("customer") == customer_id:
+                    del data["customer"]
+                    line = json.dumps(data, separators=(",", ":"))
+                    changed += 1
+                elif not isinstance(data, dict) and customer_id in line:
+                    changed += 1  # unreadable, and it names them: dropped
+                    continue
+                kept.append(line)
+            if changed:
+                atomic_write(self.path, "".join(f"{k}\n" for k in kept))
+        return changed
 
     def events(self) -> Iterator[FeedbackEvent]:
         if not self.path.exists():

@@ -1,20 +1,26 @@
 """The knowledge the services read: the parsed folder, the index, the customer finder.
 
 One object per process, built once and passed down. A reload swaps in a new
-snapshot atomically, so a question being answered never sees half an update.
+snapshot atomically, so a question being answered never sees half an update:
+it keeps the snapshot (and the index generation) it started with. A replica
+that does not own the index follows the owner: it reloads when the owner writes
+a new manifest (`follow`), within FOLLOW_INTERVAL seconds plus one reload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
 from bot.guard import Identities
+from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
 from bot.knowledge import folder
 from bot.knowledge.folder import KnowledgeBase
@@ -22,11 +28,15 @@ from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
 from bot.services.facts import FactChooser
+from bot.services.feedback import FeedbackLog
+from bot.services.health import Health
 from bot.services.lookup import CustomerFinder
 from bot.services.meaning import Meaning
 from bot.services.text import words
 
 log = logging.getLogger(__name__)
+
+FOLLOW_INTERVAL = 1.0  # seconds between a replica's looks at the owner's manifest
 
 
 @dataclass(frozen=True)
@@ -71,13 +81,18 @@ class UnknownCustomer(LookupError):
 
 
 class Knowledge:
-    def __init__(self, settings: Settings, index: Index | None = None) -> None:
+    def __init__(self, settings: Settings, index: Index | None = None, health: Health | None = None) -> None:
         self.settings = settings
         self.index = index or Index(settings)
+        self.health = health or Health()
+        self.feedback = FeedbackLog.for_settings(settings)
+        # An erasure finished after a crash scrubs the feedback log too, whoever finishes it.
+        self.index.scrubbers.append(self.feedback.forget_customer)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         # One per process: the playbook's sentence vectors are kept across reloads.
         self.meaning = Meaning(self.index.embedder)
+        self._loaded: tuple[int, int] | None = None  # the manifest the snapshot was loaded after
 
     @property
     def root(self) -> Path:
@@ -93,6 +108,7 @@ class Knowledge:
         return self._snapshot
 
     def reload(self) -> Snapshot:
+        state = self.index.state()  # read first: an update while loading is picked up by the next look
         kb = folder.load(self.root)
         vocabulary = frozenset(
             words(
@@ -108,8 +124,23 @@ class Knowledge:
             kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary), meaning=self.meaning
         )
         with self._lock:
-            self._snapshot = snap
+            old, self._snapshot, self._loaded = self._snapshot, snap, state
+        if old is not None and old.finder.store is not snap.finder.store:
+            # The old store closes (and frees its generation for removal) when nothing holds it; if it
+            # sits in a reference cycle only a full collection frees it, so erasure does not wait on one.
+            del old
+            gc.collect()
         return snap
+
+    def behind(self) -> bool:
+        """True when the owner wrote the manifest after this process last loaded it."""
+        return self.index.state() != self._loaded
+
+    def follow(self, interval: float = FOLLOW_INTERVAL) -> Follower:
+        """Reload whenever the index's owner commits a change (for replicas that do not own it)."""
+        follower = Follower(self, interval)
+        follower.start()
+        return follower
 
     def sync(self, full: bool = False, wait: float = 0, progress: object = None) -> SyncReport:
         report = self.index.sync(full=full, wait=wait, progress=progress)  # type: ignore[arg-type]
@@ -135,9 +166,17 @@ class Knowledge:
         return NoteResult(customer_id, customer.path, number, indexed)
 
     def forget(self, customer_id: str) -> ForgetResult:
+        """Erase a customer: recorded first, so a crash at any later step is finished by the next sync."""
         customer = self.customer(customer_id)
+        self.index.erasures.begin(customer_id, [customer.path])
+        failpoint("erasure-recorded")
         erase_file(self.root / customer.path)
+        failpoint("file-erased")
+        self.feedback.forget_customer(customer_id)
+        failpoint("feedback-scrubbed")
         erased = self._try_sync()
+        if erased:
+            self.index.reaper.drain()  # the old generation leaves the disk before `forget` returns
         return ForgetResult(customer_id, customer.path, erased)
 
     def _try_sync(self) -> bool:
@@ -151,3 +190,39 @@ class Knowledge:
                 self._snapshot = None
             return False
         return True
+
+
+class Follower:
+    """A replica's background look at the owner's manifest; a failed reload is reported in health."""
+
+    def __init__(self, knowledge: Knowledge, interval: float) -> None:
+        self.knowledge = knowledge
+        self.interval = interval
+        self.reloads = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rapport-follower", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if self.knowledge.behind():
+                self.check()
+
+    def check(self) -> None:
+        health = self.knowledge.health
+        started = time.monotonic()
+        try:
+            self.knowledge.reload()
+        except Exception:
+            log.exception("reloading the index its owner updated failed; answering from the previous one")
+            health.report("index", False, "this replica could not load the index its owner updated; see the log")
+            return
+        self.reloads += 1
+        health.report("index", True)
+        log.info("index updated by its owner: reloaded in %.2f s", time.monotonic() - started)

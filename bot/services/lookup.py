@@ -340,7 +340,7 @@ class CustomerFinder:
             semantic = self.semantic(text)
         else:
             semantic = {}
-        sem_score = {cid: max(h.score for h in hs) for cid, hs in semantic.items()}
+        sem_score = {cid: max(h.score for h in hs) for cid, hs in semantic.items() if hs}
         matches: list[Match] = []
         if lexical:
             for cid, lx in lexical.items():

@@ -44,6 +44,7 @@ class Lexicon:
     outreach: dict[Purpose, tuple[str, ...]]
     complaints: tuple[tuple[str, str], ...]  # (complaint, its plain twin on the same subject)
     asks_price: tuple[str, ...]
+    directions: tuple[tuple[str, str], ...]  # (a reply wording, its outreach twin)
     asks_when: tuple[str, ...]
 
 
@@ -60,6 +61,7 @@ def lexicon() -> Lexicon:
         outreach=outreach,
         complaints=tuple((str(a), str(b)) for a, b in raw["complaint_pairs"]),
         asks_price=tuple(raw["asks_price"]),
+        directions=tuple((str(a), str(b)) for a, b in raw["direction_pairs"]),
         asks_when=tuple(raw["asks_when"]),
     )
 
@@ -130,6 +132,19 @@ def colon_paste(question: str, customer: Customer | None) -> str | None:
     return after.strip() if _speaks_to_us(after) and len(after.split()) >= MIN_QUOTED_WORDS else None
 
 
+DIRECTION_LEAN = 0.04  # how far a request leans to one twin of the direction pairs to count
+REPLY_MIN = 0.45  # similarity to a reply example for a request that plainly asks for a reply
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a request reads by meaning: the closest outreach purpose, and whether outreach or a reply is clear."""
+
+    purpose: Purpose | None
+    outreach: bool = False
+    reply: bool = False
+
+
 NAMED_SHARE = {"perk": 0.6, "share_content": 0.35}  # of a perk's or title's key words, this share names it
 
 
@@ -163,7 +178,8 @@ class Reader:
         elif message is not None:
             reading = Reading(intent="reply", why=why, message=message)
         else:
-            purpose, clear = self.purpose(question, customer)
+            verdict = self.verdict(question, customer)
+            purpose, clear = verdict.purpose, verdict.outreach
             if purpose and clear and unanswered is None:
                 reading = Reading(intent="outreach", purpose=purpose, why=f"the request reads as {_label(purpose)}")
             elif unanswered is not None and customer is not None:
@@ -173,6 +189,8 @@ class Reader:
                     why=f"their message of {unanswered.date} is still unanswered{asked}",
                     message=history_message(customer, unanswered),
                 )
+            elif verdict.reply:
+                reading = Reading(intent="reply", why="the request asks for a reply")
             else:
                 reading = Reading(intent="reply", why="no clear sign either way: answered as a reply", sure=False)
         reading.channel, reading.foreign = channel, foreign
@@ -194,10 +212,15 @@ class Reader:
         if said:
             text = self.without_staff_ask(what or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer said or asked"
+        wished, wanted = spoken(question, customer, wish=True)
+        if wished and not self.purpose(question, customer)[1]:
+            text = self.without_staff_ask(wanted or question)
+            return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
+        if self.complaint(_without_names(question, customer)):
+            return CustomerMessage(text=question, origin="pasted"), "the request describes a problem they had"
         if context.strip():
-            return CustomerMessage(
-                text=quoted(context) or context.strip(), origin="thread"
-            ), "the request came with a thread"
+            thread = quoted(context) or context.strip()
+            return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         return None, ""
 
     def without_staff_ask(self, text: str) -> str:
@@ -214,13 +237,17 @@ class Reader:
     def purpose(self, question: str, customer: Customer | None) -> tuple[Purpose | None, bool]:
         """The outreach purpose a request names (a perk, a piece of content), else the one closest in meaning,
         and whether it is clearly closer than a reply."""
+        verdict = self.verdict(question, customer)
+        return verdict.purpose, verdict.outreach
+
+    def verdict(self, question: str, customer: Customer | None) -> Verdict:
         said = key_words(question)
         for purpose, words_of_name in self.named:
             shared = len(said & words_of_name)
             if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
-                return purpose, True
+                return Verdict(purpose, outreach=True)
         if self.meaning is None:
-            return None, False
+            return Verdict(None)
         lex = lexicon()
         labels: list[str] = ["reply"] * len(lex.reply)
         examples: list[str] = list(lex.reply)
@@ -241,8 +268,23 @@ class Reader:
             found, score = max(best.items(), key=lambda kv: kv[1])
             verdicts.append((score - reply, found, score))
         margin, found, score = max(verdicts)
-        leans = verdicts[0][0] >= 0  # a clause speaks for the request only if the whole does not lean to a reply
-        return found, leans and score >= OUTREACH_MIN and margin >= OUTREACH_MARGIN  # type: ignore[return-value]
+        whole = verdicts[0][0]  # a clause speaks for the request only if the whole does not lean to a reply
+        lean = self._lean(query)
+        outreach = (whole >= 0 and score >= OUTREACH_MIN and margin >= OUTREACH_MARGIN) or (
+            lean <= -DIRECTION_LEAN and verdicts[0][2] >= OUTREACH_MIN
+        )
+        reply = lean >= DIRECTION_LEAN or (
+            whole <= -OUTREACH_MARGIN and float(sims[0][: len(lex.reply)].max()) >= REPLY_MIN
+        )
+        return Verdict(found, outreach=outreach, reply=reply)  # type: ignore[arg-type]
+
+    def _lean(self, query: str) -> float:
+        """Positive when the request leans to replying, negative to reaching out (twin wordings)."""
+        assert self.meaning is not None
+        pairs = lexicon().directions
+        to_reply = self.meaning.similarity([query], [a for a, _ in pairs])[0]
+        to_reach = self.meaning.similarity([query], [b for _, b in pairs])[0]
+        return float(np.sort(to_reply)[-3:].mean() - np.sort(to_reach)[-3:].mean())
 
     def complaint(self, text: str) -> bool:
         """Their message reports something that went wrong. Each sentence is compared with complaints and

@@ -6,12 +6,16 @@ token in the log: a filter on the log handlers masks anything token-shaped.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.response import BoltResponse
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +72,24 @@ def reported(tell: Callable[[str], None], what: str, **context: Any) -> Iterator
             log.exception("could not tell the user about error %s", ref)
 
 
-def log_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
-    """Bolt's global error handler (errors while acknowledging)."""
+def log_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse:
+    """Bolt's global error handler (errors while acknowledging): never a 500 to Slack.
+
+    A slash command gets the friendly message as its (private) ack; anything else a 200 with no
+    body, since Slack would retry an event on a 5xx and shows interactions its own error.
+    A payload that does not match our models is logged by field names only, never its values.
+    """
     ref = reference_id()
     kind = body.get("type") or body.get("command") or "request"
-    logger.error("listener failed [ref %s] on %s", ref, kind, exc_info=error)
+    if isinstance(error, ValidationError):
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors(include_input=False)})
+        logger.warning("unreadable %s payload [ref %s]: fields %s", str(kind)[:40], ref, ", ".join(fields)[:300])
+    else:
+        logger.error("listener failed [ref %s] on %s", ref, str(kind)[:40], exc_info=error)
+    if body.get("command"):
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": friendly(ref)}),
+            headers={"content-type": "application/json"},
+        )
+    return BoltResponse(status=200, body="")

@@ -37,7 +37,7 @@ class Runtime:
             services=services,
             feedback=FeedbackLog.for_settings(settings),
             # With REDIS_URL, replicas share one dedup store (SET NX EX); without it, memory.
-            dedup=dedup or dedup_store(settings.redis_url),
+            dedup=dedup or dedup_store(settings.redis_url, services.health),
             channels=ChannelPolicy(settings.rapport_allowed_channels),
             watcher=watcher,
             owns_index=owns_index,

@@ -1,8 +1,11 @@
 """`rapport serve`: Socket Mode (the default, no public URL) or the Events API over HTTP.
 
 HTTP runs a small threaded WSGI server around Bolt's WSGI adapter: Request URL
-path /slack/events, plus GET /healthz for a load balancer. Bolt's own
-`app.start()` server handles one request at a time and is meant for development.
+path /slack/events, plus GET /healthz for a load balancer (503 with the list of
+problems while `Health` has any). Bolt's own `app.start()` server handles one
+request at a time and is meant for development. In front of Bolt, `gateway`
+checks size and signature before anything parses a body; every socket read has
+a timeout, so half-open connections free their thread.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
 from bot.index.indexer import IndexBusy
+from bot.logs import install_log_policy
 from bot.services.container import build_services
-from bot.services.knowledge import Knowledge
+from bot.services.health import Health
+from bot.services.knowledge import FOLLOW_INTERVAL, Knowledge
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.app import MissingSetting, build_app, secret, web_client
-from bot.slack.errors import install_redaction
+from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -41,35 +46,61 @@ WHY = {
 }
 
 
+READ_TIMEOUT = 10.0  # seconds any one socket read may take; Slack sends a whole request at once
+
+
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     # socketserver's default listen backlog is 5: a burst of Slack events overflows it, the kernel drops
     # the extra SYNs and clients retry a second later, so acks would take over a second.
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A dropped or timed-out connection: one short line, not a traceback on stderr."""
+        kind = sys.exc_info()[0]
+        log.info("connection from %s ended early (%s)", client_address[0], kind.__name__ if kind else "?")
+
 
 class QuietHandler(WSGIRequestHandler):
+    timeout = READ_TIMEOUT  # StreamRequestHandler applies it to the socket: half-open clients let go
+
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        log.debug("%s %s", self.address_string(), (format % args)[:200])
 
 
 StartResponse = Callable[..., Any]
 
 
-def wsgi_app(app: App) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def wsgi_app(
+    app: App, signing_secret: str, health: Health | None = None
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    events = slack_door(bolt, signing_secret)  # type: ignore[arg-type]
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"ok\n"]
-        return bolt(environ, start_response)  # type: ignore[arg-type]
+        path = environ.get("PATH_INFO")
+        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            return healthz(health, start_response)
+        if path == EVENTS_PATH:
+            return events(environ, start_response)
+        return reply(start_response, "404 Not Found", "Not Found")
 
     return application
 
 
-def make_http_server(app: App, host: str, port: int) -> WSGIServer:
-    return make_server(host, port, wsgi_app(app), server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+def healthz(health: Health | None, start_response: StartResponse) -> list[bytes]:
+    """200 `ok`, or 503 with one line per problem (watcher, dedup, index) for the load balancer and alerts."""
+    problems = health.problems() if health is not None else []
+    if not problems:
+        return reply(start_response, "200 OK", "ok\n")
+    return reply(start_response, "503 Service Unavailable", "".join(f"{p.name}: {p.detail}\n" for p in problems))
+
+
+def make_http_server(
+    app: App, host: str, port: int, *, signing_secret: str, health: Health | None = None
+) -> WSGIServer:
+    application = wsgi_app(app, signing_secret, health)
+    return make_server(host, port, application, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
 
 
 def required_tokens(settings: Settings, http: bool) -> dict[str, str]:
@@ -83,10 +114,12 @@ def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher 
         stack.enter_context(knowledge.index.lock())
     except IndexBusy:
         log.warning(
-            "another process writes the index at %s: this process reads it and does not watch the folder",
+            "another process writes the index at %s: this process follows it (reloads within %.0f s of a change)",
             knowledge.index.dir,
+            FOLLOW_INTERVAL,
         )
         knowledge.reload()
+        stack.callback(knowledge.follow().stop)
         return None
     watcher = KnowledgeWatcher(knowledge)
     watcher.start()  # before the first sync, so an edit made during it is not missed
@@ -100,7 +133,7 @@ def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher 
 SWITCH_INTERVAL = 0.0005
 
 
-def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str = "0.0.0.0") -> int:
+def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str = "127.0.0.1") -> int:
     try:
         tokens = required_tokens(settings, http)
     except MissingSetting as exc:
@@ -110,7 +143,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
             file=sys.stderr,
         )
         return 2
-    install_redaction()
+    install_log_policy()
     # Hand the GIL over every 0.5 ms instead of 5 ms: an ack needs only ~2 ms of Python, but under
     # load it waits for the GIL behind answers being computed; shorter slices keep acks fast.
     sys.setswitchinterval(SWITCH_INTERVAL)
@@ -122,7 +155,9 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
         app = build_app(rt)
         try:
             if http:
-                server = make_http_server(app, host, port)
+                server = make_http_server(
+                    app, host, port, signing_secret=tokens["slack_signing_secret"], health=services.health
+                )
                 log.info("Rapport is listening on http://%s:%d%s", host, port, EVENTS_PATH)
                 server.serve_forever()
             else:

@@ -1,0 +1,1 @@
+"""`rapport import`: bring customers in from a CRM or shop export without losing what staff wrote."""
