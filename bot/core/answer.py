@@ -26,7 +26,8 @@ GuardCode = Literal[
     "other_customer",
     "gendered_address",
     "channel_not_allowed",
-    "unusable_draft",
+    "cannot_verify",  # a sentence the guard cannot read (a language or script it has no lists for)
+    "unusable_draft",  # a model draft that is not a message to this customer (the quality floor, bot/llm)
 ]
 
 

@@ -22,7 +22,7 @@ from bot.core.answer import Draft
 from bot.core.plan import DraftPlan, Passage, human_date
 from bot.knowledge.lint import instruction_like
 from bot.knowledge.models import Customer
-from bot.services.text import EMAIL_RE
+from bot.language.text import EMAIL_RE
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,9 @@ from bot.config import Settings
 from bot.core.answer import Draft, Violation
 from bot.core.drafting import NO_PROGRESS, STYLES, DrafterResult, DrafterUnavailable, ModelReading, Progress
 from bot.core.plan import DraftPlan, Passage
+from bot.guard import rules_prompt
+from bot.language.claims import claim_atoms
+from bot.language.text import overlap
 from bot.llm import context, schema
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.call import REGISTRY, Call, Outcome, Registry, Spec
@@ -31,8 +34,6 @@ from bot.llm.floor import Embed, Floor, FloorInput
 from bot.llm.parse import parse
 from bot.llm.prompts import Prompts
 from bot.llm.stream import PartialDraft
-from bot.services.guard import claim_atoms
-from bot.services.retrieval import overlap
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class LLMDrafter:
         self.client = client or build_client(settings)
         self.breaker = breaker or CircuitBreaker()
         self.prompts = prompts or Prompts()
-        self.system = self.prompts.render("system")
+        self.system = self.prompts.render("system", guard_rules=rules_prompt())
         if embed is None:
             from bot.index.embedding import MiniLMEmbedding  # the index's model; loads on first use
 

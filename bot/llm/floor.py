@@ -1,6 +1,6 @@
 """The quality floor: a model draft is shown only if it is a message to this customer.
 
-The guard (bot/services/guard.py) checks what a draft claims; the floor checks what a draft *is*.
+The guard (bot/guard/) checks what a draft claims; the floor checks what a draft *is*.
 It runs on model drafts before the guard, and a draft that fails is dropped and reported as
 `unusable_draft`. A draft passes when it is:
 
@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 
 from bot.core.answer import Draft, Violation
+from bot.guard.draft import body_sentences
 from bot.knowledge.lint import instruction_like
 from bot.knowledge.models import Customer
-from bot.services.guard import body_sentences, claim_atoms
-from bot.services.text import NAME_WORD_RE, fold, words
+from bot.language.claims import claim_atoms
+from bot.language.text import NAME_WORD_RE, fold, words
 
 Embed = Callable[[list[str]], Sequence[Any]]
 Vectors = np.ndarray[Any, np.dtype[np.float32]]

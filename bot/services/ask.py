@@ -13,12 +13,12 @@ import threading
 from bot.core.answer import Answer, CustomerRef, Draft, Fact, GuardReport, MessageRef, ReadingInfo, Warning
 from bot.core.drafting import NO_PROGRESS, STYLES, Drafter, DrafterUnavailable, Progress, Style
 from bot.core.plan import Backing, DraftPlan, Facts, Intent, Passage, Reading
+from bot.guard import GuardContext, body_sentences, guard_drafts
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.cadence import consent_warnings, contact_state, unanswered_warning
 from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle
 from bot.services.facts import customer_fact_passages
-from bot.services.guard import GuardContext, body_sentences, guard_drafts
 from bot.services.identify import identify
 from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.perks import perk_for, renewal_of
@@ -329,11 +329,9 @@ class Assistant:
 
     @classmethod
     def guard_context(cls, snap: Snapshot, plan: DraftPlan) -> GuardContext:
-        backing = cls.backing(snap, plan)
-        # The guard weighs the customer's history itself (what they said backs amounts and dates, never
-        # an offer); content titles back links only.
-        facts = [*backing.binding, *backing.promises, *(f"{i.title} {i.url or ''}" for i in plan.ideas)]
-        return GuardContext(customer=plan.customer, facts=facts, identities=snap.identities)
+        """The guard weighs each source by trust (bot/guard/context.py): offers, prices and links rest only
+        on `binding`; content titles back nothing, their URLs are in `links`."""
+        return GuardContext(customer=plan.customer, backing=cls.backing(snap, plan), identities=snap.identities)
 
 
 def _reading_info(reading: Reading) -> ReadingInfo:

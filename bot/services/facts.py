@@ -18,9 +18,9 @@ import numpy as np
 from bot.core.plan import Facts, Passage
 from bot.index.store import VectorStore
 from bot.knowledge.models import Customer, PlaybookDoc, fact_text
+from bot.language.text import content_stems
 from bot.services.meaning import Meaning
 from bot.services.reading import lexicon
-from bot.services.retrieval import content_stems
 from bot.services.sentences import PlaybookSentences, Sentence, split_sentences
 from bot.services.text import words
 from bot.services.variants import Applies, FactValues, marks

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.answer import Answer
+from bot.guard import Identities
 from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
 from bot.knowledge import folder
@@ -30,7 +31,6 @@ from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
 from bot.services.facts import FactChooser
 from bot.services.feedback import FeedbackLog
-from bot.services.guard import Identities
 from bot.services.health import Health
 from bot.services.lookup import CustomerFinder
 from bot.services.meaning import Meaning
