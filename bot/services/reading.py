@@ -247,7 +247,12 @@ class Reader:
         for purpose, words_of_name in self.named:
             shared = len(said & words_of_name)
             if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
-                return Verdict(purpose, outreach=True)
+                # A perk or a piece of content named is the purpose; which way the request leans still
+                # decides ("answer her cold brew question" names a guide and asks for a reply).
+                if self.meaning is None:
+                    return Verdict(purpose, outreach=True)
+                reply = self._lean(_without_names(question, customer)) >= DIRECTION_LEAN
+                return Verdict(purpose, outreach=not reply, reply=reply)  # type: ignore[arg-type]
         if self.meaning is None:
             return Verdict(None)
         lex = lexicon()
