@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import cli_portfolio
 from bot.config import Settings
 from bot.importer import command as importer
 from bot.index.indexer import IndexBusy, SyncReport
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author")
     p = sub.add_parser("forget", parents=[common], help="erase a customer: file and every vector")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
+    cli_portfolio.add_parsers(sub, common)  # digest, segments
     p = sub.add_parser("import", parents=[common], help="create or update customer files from a CRM or shop export")
     importer.add_arguments(p)
     p = sub.add_parser(
@@ -237,6 +239,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "import": cmd_import,
     "serve": cmd_serve,
     "chroma-vacuum": cmd_chroma_vacuum,
+    "digest": cli_portfolio.cmd_digest,
+    "segments": cli_portfolio.cmd_segments,
 }
 
 
