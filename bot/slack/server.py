@@ -33,6 +33,7 @@ from bot.services.watcher import KnowledgeWatcher
 from bot.slack.app import MissingSetting, build_app, secret, web_client
 from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
+from bot.slack.weekly import start_weekly
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
         watcher = start_knowledge(services.knowledge, stack)
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
+        start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
         try:
             if http:
                 server = make_http_server(

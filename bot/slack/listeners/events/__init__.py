@@ -1,4 +1,4 @@
-"""Events API: mentions, direct messages, the App Home tab."""
+"""Events API: mentions and direct messages (the App Home tab is the digest's: listeners/digest/home.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.listeners.common import ack_only
-from bot.slack.listeners.events.home import HomeTab
 from bot.slack.listeners.events.messages import MessageAnswers
 from bot.slack.runtime import Runtime
 
@@ -22,12 +21,9 @@ def is_person_dm(event: dict[str, Any]) -> bool:
 
 def register(app: App, rt: Runtime) -> None:
     answers = MessageAnswers(rt)
-    home = HomeTab(rt)
     # @Rapport question, in a channel or a thread: answered in the thread (or privately, see privacy.py)
     app.event("app_mention")(ack=ack_only, lazy=[answers.answer_mention])
     # A direct message: answered in the DM
     app.event("message", matchers=[is_person_dm])(ack=ack_only, lazy=[answers.answer_dm])
     # Every other message event (edits, our own posts echoed back): acknowledged, nothing to do
     app.event("message")(ack_only)
-    # The Home tab: a how-to for everyone, index status for admins
-    app.event("app_home_opened")(ack=ack_only, lazy=[home.publish])
