@@ -189,6 +189,7 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
     assert features["app_home"]["home_tab_enabled"] and features["bot_user"]["display_name"] == "Rapport"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write", "users:read"} <= scopes
+    assert {"files:write", "im:write"} <= scopes  # the digest's chart, uploaded to the asker's DM
 
 
 def test_a_redis_url_gives_a_shared_store_or_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
