@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 from bench.tasks import percentiles  # noqa: E402
 from bot.knowledge import folder  # noqa: E402
 from tests import fake_openai as F  # noqa: E402
-from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, load, signed_request  # noqa: E402
+from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
+from tests.slack_requests import load, signed_request  # noqa: E402
 
 
 def free_port() -> int:

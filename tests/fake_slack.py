@@ -1,27 +1,31 @@
-"""A fake Slack on 127.0.0.1, in the style of slack-bolt's own tests, and helpers to sign requests.
+"""A fake Slack on 127.0.0.1, in the style of slack-bolt's own tests, and the bot wired to it.
 
 `FakeSlack` plays the Web API (`WebClient(base_url=fake.api_url)`) and the
 response_url hooks: it records every call and answers like Slack. Tests send
-signed requests to the real app and assert on what reached the fake.
+signed requests (tests/slack_requests.py) to the real app and assert on what reached the fake.
+
+Failures are Slack's own shapes, checked against python-slack-sdk's mock servers
+(tests/slack_sdk/web/mock_web_api_handler.py): a rate limit is HTTP 429 with a
+`Retry-After` header and `{"ok": false, "error": "ratelimited"}`; an API error is
+HTTP 200 with `{"ok": false, "error": CODE}`; a server error is a 5xx; an expired
+response_url is a 404 whose body is the reason.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
-from slack_sdk.signature import SignatureVerifier
+from slack_bolt import App, BoltResponse
 
 from bot.core.drafting import Drafter
 from bot.index.embedding import MiniLMEmbedding
@@ -32,14 +36,12 @@ from bot.services.knowledge import Knowledge
 from bot.slack.app import build_app, worker_pool
 from bot.slack.runtime import Runtime
 from tests.conftest import SAMPLE, make_settings
+from tests.fake_slack_methods import BOT_ID, BOT_USER_ID, TEAM_ID, Fault, Limiter, SlackMethods
+from tests.slack_requests import SIGNING_SECRET, dispatch
 
-PAYLOADS = Path(__file__).parent / "slack_payloads"
-SIGNING_SECRET = "test-signing-secret"
+__all__ = ["BOT_ID", "BOT_TOKEN", "BOT_USER_ID", "SIGNING_SECRET", "TEAM_ID", "Bot", "Call", "FakeSlack", "running_bot"]
+
 BOT_TOKEN = "xoxb-test-1234567890-SECRETTOKEN"
-TEAM_ID = "T0001"
-BOT_USER_ID = "UBOT"
-BOT_ID = "BBOT"
-HOOKS = "https://hooks.slack.com/"
 
 
 @dataclass
@@ -48,26 +50,25 @@ class Call:
     args: dict[str, Any]
     token: str | None = None
     at: float = field(default_factory=time.monotonic)
+    status: int = 200  # the HTTP status the fake answered with
+    ok: bool = True  # what `ok` said (a 429 or an API error: False)
+    response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
 
 
-def default_user(user_id: str) -> dict[str, Any]:
-    name = {"USTAFF": "Sam Lee", "UADMIN": "Ada Admin"}.get(user_id, f"Person {user_id}")
-    return {
-        "id": user_id,
-        "team_id": TEAM_ID,
-        "name": name.split()[0].lower(),
-        "real_name": name,
-        "profile": {"real_name": name, "display_name": name.split()[0], "email": f"{user_id.lower()}@northwind.test"},
-    }
-
-
-class FakeSlack:
+class FakeSlack(SlackMethods):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.shared_channels: set[str] = set()  # conversations.info says is_ext_shared
         self.threads: dict[str, list[dict[str, Any]]] = {}  # thread_ts -> messages
         self.users: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # method -> Slack error code
+        self.faults: dict[str, list[Fault]] = {}  # method -> the next failures, in order
+        self.limits: dict[str, Limiter] = {}  # method -> a per-channel rate limit
+        self.token_errors: dict[str, str] = {}  # token -> the error every call with it gets
+        self.hook_status: tuple[int, str] | None = None  # response_url answers: (status, body)
+        self.socket_url: Callable[[], str] | None = None  # apps.connections.open hands this out
+        self.messages: dict[str, dict[str, Any]] = {}  # ts -> the message as posted, then updated
+        self.streams: dict[str, str] = {}  # ts -> all the markdown streamed into that message
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes POSTed to its upload_url
         self._cond = threading.Condition()
         self._ts = 1763800000.0
@@ -97,24 +98,49 @@ class FakeSlack:
     # -- assertions -------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:
+        """Every call to a method, refused ones included (see `delivered`)."""
         with self._cond:
             return [c for c in self.calls if c.method == method]
+
+    def delivered(self, method: str) -> list[Call]:
+        """The calls Slack accepted: HTTP 200 and ok."""
+        with self._cond:
+            return [c for c in self.calls if c.method == method and c.status == 200 and c.ok]
+
+    def fail(
+        self, method: str, times: int = 1, *, status: int = 200, error: str = "", retry_after: int | None = None
+    ) -> None:
+        """The next `times` calls to `method` fail; `fail(m, status=429, retry_after=1)` is a rate limit."""
+        if status == 429 and not error:
+            error = "ratelimited"
+        with self._cond:
+            self.faults.setdefault(method, []).append(Fault(times, status, error, retry_after))
+
+    def limit(self, method: str, burst: int, every: float = 1.0) -> None:
+        """Rate-limit `method` per channel like Slack: `burst` at once, then one per `every` seconds."""
+        with self._cond:
+            self.limits[method] = Limiter(burst, every)
 
     def methods(self, ignore: tuple[str, ...] = ("auth.test",)) -> list[str]:
         """Methods called so far, in order (auth.test, the one-off identity check, left out)."""
         with self._cond:
             return [c.method for c in self.calls if c.method not in ignore]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30, delivered: bool = False) -> list[Call]:
+        """The calls to `method` once there are `count` of them (with `delivered`, only accepted ones)."""
         deadline = time.monotonic() + timeout
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls if c.method == method and (not delivered or (c.status == 200 and c.ok))]
+
         with self._cond:
-            while len([c for c in self.calls if c.method == method]) < count:
+            while len(matching()) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [c.method for c in self.calls]
                     raise AssertionError(f"expected {count} x {method} within {timeout}s; saw {seen}")
                 self._cond.wait(left)
-            return [c for c in self.calls if c.method == method]
+            return matching()
 
     def reset(self) -> None:
         with self._cond:
@@ -126,31 +152,35 @@ class FakeSlack:
         self._ts += 0.0001
         return f"{self._ts:.6f}"
 
-    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def refusal(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], Any] | None:
+        """A failure this call gets instead of an answer: (status, headers, body), or None."""
+        with self._cond:
+            queue = self.faults.get(method) or []
+            if queue:
+                fault = queue[0]
+                fault.times -= 1
+                if fault.times <= 0:
+                    queue.pop(0)
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                body: Any = {"ok": False, "error": fault.error} if fault.error else "Server Error"
+                return fault.status, headers, body
+            limiter = self.limits.get(method)
+            wait = limiter.take(str(args.get("channel")), time.monotonic()) if limiter else None
+            if wait is not None:
+                return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
+        if token is not None and token in self.token_errors:
+            return 200, {}, {"ok": False, "error": self.token_errors[token]}
+        return None
+
+    def answer(self, method: str, args: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         if method in self.errors:
             return {"ok": False, "error": self.errors[method]}
         handler = getattr(self, "_" + method.replace(".", "_"), None)
-        return handler(args) if handler else {"ok": True}
-
-    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID, "team": "Northwind"}
-
-    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        ts = self._next_ts()
-        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts, **args}
-        return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
-
-    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = str(args.get("channel"))
-        shared = channel in self.shared_channels
-        info = {"id": channel, "is_channel": True, "is_ext_shared": shared, "is_shared": shared, "is_org_shared": False}
-        return {"ok": True, "channel": {**info, "is_im": channel.startswith("D")}}
-
-    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "messages": self.threads.get(str(args.get("ts")), []), "has_more": False}
+        if handler is None:
+            return {"ok": True}
+        if method == "apps.connections.open":
+            return handler(args, token)  # type: ignore[no-any-return]
+        return handler(args)  # type: ignore[no-any-return]
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "")
@@ -174,23 +204,25 @@ class FakeSlack:
         shared = {"id": "", "title": "", "channels": [args.get("channel_id")] if args.get("channel_id") else []}
         return {"ok": True, "files": [{**shared, **f} for f in files]}
 
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user_id = str(args.get("user"))
-        return {"ok": True, "user": self.users.get(user_id) or default_user(user_id)}
-
-    def _view(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = args.get("view") or {}
-        view = json.loads(view) if isinstance(view, str) else view
-        return {"ok": True, "view": {"id": args.get("view_id") or "V0FAKE", **view}}
-
-    _views_open = _views_update = _views_publish = _view
-
     # -- HTTP -------------------------------------------------------------------------
 
-    def record(self, method: str, args: dict[str, Any], token: str | None) -> None:
+    def record(
+        self,
+        method: str,
+        args: dict[str, Any],
+        token: str | None,
+        status: int = 200,
+        ok: bool = True,
+        response: dict[str, Any] | None = None,
+    ) -> None:
         with self._cond:
-            self.calls.append(Call(method, args, token))
+            self.calls.append(Call(method, args, token, status=status, ok=ok, response=response or {}))
             self._cond.notify_all()
+
+    def message(self, call: Call) -> dict[str, Any]:
+        """The message a chat.postMessage call posted, as it is now (after any chat.update)."""
+        with self._cond:
+            return dict(self.messages[str(call.response["ts"])])
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -219,18 +251,31 @@ class FakeSlack:
                 auth = self.headers.get("Authorization") or ""
                 token = auth.removeprefix("Bearer ") or None
                 if path.startswith("/hooks/"):
-                    fake.record("response_url", {**args, "_path": path}, token)
-                    self.reply(200, "ok", "text/plain")
+                    status, body = fake.hook_status or (200, "ok")
+                    fake.record("response_url", {**args, "_path": path}, token, status, status == 200)
+                    self.reply(status, body, "text/plain")
                     return
                 method = path.removeprefix("/api/")
-                fake.record(method, args, token)
-                self.reply(200, json.dumps(fake.answer(method, args)), "application/json")
+                refused = fake.refusal(method, args, token)
+                if refused is not None:
+                    status, headers, body = refused
+                    ok = False
+                    text = json.dumps(body) if isinstance(body, dict) else str(body)
+                    fake.record(method, args, token, status, ok)
+                    kind = "application/json" if isinstance(body, dict) else "text/html"
+                    self.reply(status, text, kind, headers)
+                    return
+                answer = fake.answer(method, args, token)
+                fake.record(method, args, token, 200, bool(answer.get("ok")), answer)
+                self.reply(200, json.dumps(answer), "application/json")
 
-            def reply(self, status: int, body: str, content_type: str) -> None:
+            def reply(self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None) -> None:
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -243,105 +288,10 @@ def parse_args(query: str, raw: str, content_type: str) -> dict[str, Any]:
         args.update(json.loads(raw))
     elif raw:
         args.update(urllib.parse.parse_qsl(raw))
-    for key in ("blocks", "view"):
+    for key in ("blocks", "view", "chunks", "prompts", "attachments"):
         if isinstance(args.get(key), str) and args[key].startswith(("[", "{")):
             args[key] = json.loads(args[key])
     return args
-
-
-# -- payloads and signed requests -------------------------------------------------------
-
-
-def load(name: str, fake: FakeSlack | None = None, **changes: Any) -> dict[str, Any]:
-    """A fixture from tests/slack_payloads; response_urls are pointed at the fake."""
-    text = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
-    if fake is not None:
-        text = text.replace(HOOKS, fake.base + "hooks/")
-    payload: dict[str, Any] = json.loads(text)
-    payload.update(changes)
-    return payload
-
-
-def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"x-slack-request-timestamp": ts, "x-slack-signature": str(signature)}
-
-
-def event_body(payload: dict[str, Any]) -> tuple[str, str]:
-    return json.dumps(payload), "application/json"
-
-
-def command_body(form: dict[str, Any]) -> tuple[str, str]:
-    return urllib.parse.urlencode(form), "application/x-www-form-urlencoded"
-
-
-def interactive_body(payload: dict[str, Any]) -> tuple[str, str]:
-    return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-
-
-def body_for(payload: dict[str, Any]) -> tuple[str, str]:
-    if payload.get("type") == "event_callback":
-        return event_body(payload)
-    if "command" in payload:
-        return command_body(payload)
-    return interactive_body(payload)
-
-
-def signed_request(
-    payload: dict[str, Any], timestamp: int | None = None, extra: dict[str, str] | None = None
-) -> tuple[str, dict[str, str]]:
-    body, content_type = body_for(payload)
-    return body, {"content-type": content_type, **sign(body, timestamp), **(extra or {})}
-
-
-def dispatch(
-    app: App, payload: dict[str, Any], timestamp: int | None = None, extra: dict[str, str] | None = None
-) -> BoltResponse:
-    body, headers = signed_request(payload, timestamp, extra)
-    return app.dispatch(BoltRequest(body=body, headers={k: [v] for k, v in headers.items()}))
-
-
-def button_value(blocks: list[dict[str, Any]], action_id: str, index: int = 0) -> tuple[str, str]:
-    """(block_id, value) of the index-th button with this action id in posted blocks."""
-    found = [
-        (b.get("block_id", ""), e["value"])
-        for b in blocks
-        if b.get("type") == "actions"
-        for e in b.get("elements", [])
-        if e.get("action_id") == action_id
-    ]
-    return found[index]
-
-
-def click(
-    template: dict[str, Any], blocks: list[dict[str, Any]], action_id: str, index: int = 0, **changes: Any
-) -> dict[str, Any]:
-    """A block_actions payload for clicking a button that the bot really posted."""
-    payload = copy.deepcopy(template)
-    block_id, value = button_value(blocks, action_id, index)
-    payload["actions"] = [{**payload["actions"][0], "action_id": action_id, "block_id": block_id, "value": value}]
-    payload.update(changes)
-    return payload
-
-
-def all_text(blocks: list[dict[str, Any]]) -> str:
-    """Every piece of text in some blocks, for `in` assertions."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "text" and isinstance(value, str):
-                    out.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(out)
 
 
 # -- the bot under test -----------------------------------------------------------------

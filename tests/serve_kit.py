@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, all_text, load, signed_request
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack_requests import SIGNING_SECRET, all_text, load, signed_request
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.knowledge.parser import parse_text
 from bot.services.container import Services, build_services
-from bot.services.facts import sentences_of, split_sentences
+from bot.services.sentences import sentences_of, split_sentences
 from bot.services.voice import fact_sentence, second_person
 from tests.conftest import make_settings, write
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from bot.core.answer import Draft
+from bot.guard import GuardContext, check, claims, guard_drafts
 from bot.knowledge.models import Contact, Customer, HistoryEntry, Section
-from bot.services.guard import GuardContext, check, claims, guard_drafts
 
 AVA = Customer(
     id="cus-9001",
@@ -143,7 +143,9 @@ def test_given_pronouns_are_fine_and_others_are_not() -> None:
 
 def test_ordinary_words_are_not_claims() -> None:
     assert claims("Feel free to reply whenever suits you. Thanks for your patience.") == {}
+    # "10% off" is a discount too, so a playbook's "10% off" backs a German draft's "10 % Rabatt".
     assert set(claims("Free delivery over £30, 2-4 working days, 10% off")) == {
+        "offer:discount",
         "offer:free",
         "money:gbp:30",
         "qty:2:day",

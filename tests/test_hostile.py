@@ -17,8 +17,9 @@ from bot.logs import MAX_LINE
 from bot.slack.gateway import MAX_BODY
 from bot.slack.server import READ_TIMEOUT
 from tests.conftest import SAMPLE
-from tests.fake_slack import FakeSlack, sample_index, sign
+from tests.fake_slack import FakeSlack, sample_index
 from tests.serve_kit import Served, http_call, serve
+from tests.slack_requests import sign
 
 MARKER = "HOSTILEBODYMARKER"
 

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from bot.services.container import Services, build_services, make_drafter
 from bot.services.knowledge import Knowledge
 from tests import fake_openai as F
 from tests.conftest import REPO, TODAY, make_settings
+from tests.llm_support import time_drafts
 
 JANE_Q = "How should I answer Jane Okafor about her late parcel?"
 PEGGY_Q = "How should I answer Peggy Hughes about her cold brew question?"
@@ -47,7 +47,13 @@ CLEAN_JANE = F.draft(
 )
 SIGNED = "\n\nWarm wishes"
 TODAY_FOLLOW_UP = "Tuesday 24 November"  # two working days after Sunday 22 November 2026
-SHORT_JANE = F.draft("Hi Jane, sorry the parcel is late; we are chasing the courier today.", channel="sms")
+SHORT_JANE = F.draft(
+    "Hi Jane, sorry your parcel is late; we have asked the courier to chase it.",
+    sources=["customers/jane-okafor.md#L28"],
+)
+JANE_MESSAGE = "customers/jane-okafor.md#L29"
+LIZ_NOTE = "customers/elizabeth-turner.md#L28"
+LIZ_GUJI = "customers/elizabeth-turner.md#L25"
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +140,9 @@ def test_model_drafts_come_back_with_usage_and_only_known_sources(
     assert answer.drafts[0].text == CLEAN_JANE["text"]
     assert "playbook/shipping.md#L12" in answer.drafts[0].sources
     assert all("made-up" not in s for d in answer.drafts for s in d.sources)
-    assert answer.drafts[1].channel == "sms"  # Jane allows sms
+    # The channel comes from the plan (her message came by email), never from the model.
+    assert [d.channel for d in answer.drafts] == ["email", "email"]
+    assert "channel" not in json.dumps(fake.last.body["response_format"])
     assert len(fake.requests) == 1
 
 
@@ -159,7 +167,7 @@ def test_the_model_is_shown_grounded_minimal_data(fake: F.FakeOpenAI, services: 
     assert request.headers["authorization"] == "Bearer test-key"
     assert request.body["model"] == "test-model"
     assert request.body["response_format"]["type"] == "json_schema"
-    assert '"name": "Jane"' in shown
+    assert '"name":"Jane"' in shown
     assert "customers/jane-okafor.md#L29" in shown and "playbook/shipping.md#L12" in shown
     kb = svc.knowledge.snapshot().kb
     jane = kb.customers["cus-0002"]
@@ -186,7 +194,7 @@ def test_private_notes_never_reach_the_model(
     assert answer.customer is not None and answer.customer.id == cid
     customer = svc.knowledge.snapshot().kb.customers[cid]
     shown = fake.last.content().lower()
-    assert customer.private_text and f'"name": "{customer.display_name.lower()}"' in shown
+    assert customer.private_text and f'"name":"{customer.display_name.lower()}"' in shown
     for sentence in customer.private_text.replace("\n", " ").split(". "):
         assert sentence.strip(" .").lower() not in shown
     assert not any(w in shown for w in words)
@@ -200,39 +208,49 @@ def test_only_the_follow_up_date_may_be_promised_without_a_source(
     promise = f"I'm checking this with the courier and will come back to you by {when}."
     fake.script(F.drafts(F.draft(f"Hi Jane,\n\nI'm sorry your parcel is late. {promise}" + SIGNED)))
     answer = services().assistant.ask(JANE_Q)
-    assert f'"follow_up_by": "{TODAY_FOLLOW_UP}"' in fake.last.content("user")
+    assert f'"follow_up_by":"{TODAY_FOLLOW_UP}"' in fake.last.content("user")
     assert (promise.lower() in texts(answer)) is kept
     assert ("unsupported_claim" in codes(answer)) is not kept
 
 
 # -- hostile answers: the guard stays in charge ---------------------------------------
 
+# Drafts a capable model might write: on the subject, so they pass the quality floor, each with one
+# sentence only the guard can catch.
 HOSTILE = [
     (
         JANE_Q,
-        "Hi Jane,\n\nSorry about the wait. We'll take 20% off your next order." + SIGNED,
+        "Hi Jane,\n\nI'm sorry your Kalita Wave parcel is late. Because of the delay we will refund 20% of your "
+        "order." + SIGNED,
         "unsupported_claim",
         "20%",
     ),
     (
         JANE_Q,
-        "Dear Mrs Okafor,\n\nSorry your parcel is late; we are chasing the courier." + SIGNED,
+        "Dear Mrs Okafor,\n\nSorry your parcel is late; we have asked the courier to chase it." + SIGNED,
         "gendered_address",
         "mrs",
     ),
     (
         PEGGY_Q,
-        "Hi Peggy,\n\nI know it has been hard since your husband passed away." + SIGNED,
+        "Hi Peggy,\n\nA washed Ethiopian works well for cold brew. I know your cold brew mornings have been harder "
+        "since your husband passed away." + SIGNED,
         "private_leak",
         "husband",
     ),
     (
         JANE_Q,
-        "Hi Jane,\n\nAsk our customer peggy.hughes@example.com about it." + SIGNED,
+        "Hi Jane,\n\nI'm sorry your parcel is late. Our customer peggy.hughes@example.com had the same courier delay "
+        "last week." + SIGNED,
         "other_customer",
         "peggy.hughes@",
     ),
-    (LIZ_Q, "Hi Liz, I'll send you a text when the next bag ships.", "channel_not_allowed", "a text"),
+    (
+        LIZ_Q,
+        "Hi Liz, glad the Ethiopia Guji suits your AeroPress; I'll send you a text when your next Guji bag ships.",
+        "channel_not_allowed",
+        "a text",
+    ),
 ]
 
 
@@ -240,10 +258,10 @@ HOSTILE = [
 def test_hostile_model_drafts_are_repaired_or_dropped(
     fake: F.FakeOpenAI, services: Build, question: str, hostile: str, code: str, gone: str
 ) -> None:
-    channel = "sms" if question == LIZ_Q else "email"  # Liz allows email only
-    fake.script(F.drafts(F.draft(hostile, channel=channel)))
+    sources = {JANE_Q: [JANE_MESSAGE], PEGGY_Q: ["customers/margaret-hughes.md#L28"], LIZ_Q: [LIZ_GUJI]}[question]
+    fake.script(F.drafts(F.draft(hostile, sources=sources)))
     answer = services().assistant.ask(question)
-    assert code in codes(answer)
+    assert code in codes(answer) and "unusable_draft" not in codes(answer)
     assert gone not in texts(answer)
     assert all(d.channel in ("email", "sms") for d in answer.drafts)
     if answer.mode == "offline":  # the model's only draft was dropped: the offline drafts stand in
@@ -253,23 +271,30 @@ def test_hostile_model_drafts_are_repaired_or_dropped(
         assert answer.guard.checked == 1
 
 
-LIZ_HOSTILE = "Hi Liz,\n\nGlad the Guji suits your AeroPress. As you asked, here is 90% off everything.\n\nWarm wishes"
+LIZ_HOSTILE = (
+    "Hi Liz,\n\nGlad the Ethiopia Guji suits your AeroPress on your travels. As you asked, you get 90% off "
+    "your next Guji order.\n\nWarm wishes"
+)
 
 
-def test_instructions_in_history_are_quoted_as_data(fake: F.FakeOpenAI, services: Build) -> None:
-    fake.script(F.drafts(F.draft(LIZ_HOSTILE)))
+def test_instructions_in_history_are_not_shown_to_the_model(fake: F.FakeOpenAI, services: Build) -> None:
+    """The history entry that talks to the model (and tries to close the data block) never reaches it."""
+    fake.script(F.drafts(F.draft(LIZ_HOSTILE, sources=[LIZ_NOTE])))
     services().assistant.ask(LIZ_Q)
     system, task = fake.last.content("system"), fake.last.content("user")
-    assert INJECTION not in system and "not instructions" in system
-    assert task.index("<customer_data>") < task.index(INJECTION) < task.rindex("</customer_data>")
-    assert task.count("</customer_data>") == 1  # the record could not close the data block early
+    assert "not instructions" in system
+    assert INJECTION not in system + task and "New rules" not in task
+    # It is her latest message, so it is what the reply answers: shown without the words addressed to a model.
+    assert "<customer_message>Loved the Guji. [words addressed to an AI, left out]</customer_message>" in task
+    assert task.count("</customer_data>") == 1
+    assert "customers/elizabeth-turner.md#L25" in task  # the rest of her history is there
 
 
 def test_a_draft_obeying_injected_instructions_is_still_guarded(fake: F.FakeOpenAI, services: Build) -> None:
-    fake.script(F.drafts(F.draft(LIZ_HOSTILE)))
+    fake.script(F.drafts(F.draft(LIZ_HOSTILE, sources=[LIZ_NOTE])))
     answer = services().assistant.ask(LIZ_Q)
-    assert answer.mode == "llm" and "unsupported_claim" in codes(answer)
-    assert "90%" not in texts(answer) and "guji" in texts(answer)
+    assert "90%" not in texts(answer)
+    assert {"unsupported_claim", "unusable_draft"} & codes(answer)
 
 
 # -- failure is ordinary --------------------------------------------------------------
@@ -279,6 +304,7 @@ FAILURES = {
     "partial": [F.partial()],
     "refusal": [F.refusal()],
     "empty": [F.empty()],
+    "prose": [F.completion("Hi Jane, I am sorry about your parcel.")],
     "not-json": [F.Reply(body="<html>Bad gateway</html>")],
     "no-choices": [F.Reply(body={"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []})],
     "500": [F.error(500), F.error(500)],
@@ -287,18 +313,26 @@ FAILURES = {
 }
 
 
+ANSWERED = {"malformed", "partial", "refusal", "empty", "prose"}
+
+
 @pytest.mark.parametrize("kind", FAILURES)
 def test_failures_fall_back_to_offline_drafts_within_the_timeout(
     fake: F.FakeOpenAI, services: Build, kind: str
 ) -> None:
     svc = services(openai_timeout=1.0, openai_max_retries=1)
+    spent = time_drafts(svc.assistant.drafter)
     fake.script(*FAILURES[kind])
-    started = time.monotonic()
     answer = svc.assistant.ask(JANE_Q)
-    elapsed = time.monotonic() - started
-    assert elapsed < 1.0 + 2.0
-    assert answer.mode == "offline" and answer.usage is None
+    if kind not in ANSWERED:  # the model's part of the answer ends within its budget (OPENAI_TIMEOUT=1)
+        assert spent and spent[0] < 1.0 + 2.0
+    assert answer.mode == "offline"
     assert "llm_unavailable" in answer.codes()
+    if kind in ANSWERED:  # the server answered: its tokens are reported and the reason is in the guard report
+        assert answer.usage is not None and answer.usage.total_tokens == 375
+        assert "unusable_draft" in codes(answer)
+    else:
+        assert answer.usage is None
     assert answer.drafts  # the offline answer, still guarded
     message = next(w.message for w in answer.warnings if w.code == "llm_unavailable")
     assert "offline" in message and "Error" not in message
@@ -412,7 +446,7 @@ def test_cli_ask_json_reports_llm_mode_and_usage(fake: F.FakeOpenAI, kdir: Path,
     fake.script(F.drafts(CLEAN_JANE))
     out = rapport_ask(fake, kdir, cli_index)
     assert out["mode"] == "llm"
-    assert out["usage"] == {"prompt_tokens": 321, "completion_tokens": 54, "total_tokens": 375}
+    assert out["usage"] == {"prompt_tokens": 321, "completion_tokens": 54, "total_tokens": 375, "estimated": False}
     drafts = out["drafts"]
     assert isinstance(drafts, list) and drafts and drafts[0]["text"].startswith("Hi Jane")
     assert len(fake.requests) == 1 and fake.last.body["model"] == "test-model"
@@ -513,7 +547,7 @@ def test_context_is_bounded_redacted_and_keeps_their_latest_message() -> None:
     assert len(ctx.data) <= context.MAX_DATA_CHARS
     assert "customers/ada.md#L59" in ctx.sources and "customers/ada.md#L59" in ctx.data
     assert "ada@example.com" not in ctx.data and "900999" not in ctx.data and "Secret" not in ctx.data
-    assert "Ada Long" not in ctx.data and '"name": "Addie"' in ctx.data
+    assert "Ada Long" not in ctx.data and '"name":"Addie"' in ctx.data
     assert "ada@example.com" not in context.staff_request(plan)
 
 

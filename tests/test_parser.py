@@ -77,11 +77,16 @@ def test_missing_required_field_and_unknown_segment() -> None:
     assert any(p.startswith("customers/x.md:3: field 'segment'") and "b2x" in p for p in found)
 
 
-def test_nested_field_error_points_at_its_line() -> None:
+def test_nested_field_mistakes_point_at_their_line_and_keep_the_customer() -> None:
     text = "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n  channels: [email, fax]\n  frequency: daily\n---\n"
-    found = problems(text)
-    assert any(p.startswith("customers/x.md:6: field 'contact.channels.1'") for p in found)
-    assert any(p.startswith("customers/x.md:7: field 'contact.frequency'") for p in found)
+    parsed = parse_text("customers/x.md", text)
+    found = [str(p) for p in parsed.problems]
+    assert any(p.startswith("customers/x.md:6: warning: field 'contact.channels.1'") for p in found)
+    assert any(p.startswith("customers/x.md:7: warning: field 'contact.frequency'") for p in found)
+    assert all(p.severity == "warning" for p in parsed.problems)
+    assert isinstance(parsed.item, Customer)
+    # The bad channel alone is dropped; the unreadable frequency is read as the careful 'never'.
+    assert parsed.item.contact.channels == ["email"] and parsed.item.contact.frequency == "never"
 
 
 def test_malformed_history_lines_are_reported_and_kept_as_undated_notes() -> None:
@@ -90,9 +95,9 @@ def test_malformed_history_lines_are_reported_and_kept_as_undated_notes() -> Non
     )
     parsed = parse_text("customers/x.md", text)
     msgs = [str(p) for p in parsed.problems]
-    assert any(m.startswith("customers/x.md:19: malformed history line (bad date '2026-13-12')") for m in msgs)
-    assert any(m.startswith("customers/x.md:23: malformed history line") for m in msgs)
-    assert any(m.startswith("customers/x.md:24: malformed history line (unknown channel 'fax'") for m in msgs)
+    assert any(m.startswith("customers/x.md:19: warning: malformed history line (bad date '2026-13-12')") for m in msgs)
+    assert any(m.startswith("customers/x.md:23: warning: malformed history line") for m in msgs)
+    assert any(m.startswith("customers/x.md:24: warning: malformed history line (unknown channel 'fax'") for m in msgs)
     assert isinstance(parsed.item, Customer)
     undated = [e for e in parsed.item.history if not e.dated]
     assert [e.text for e in undated] == [
@@ -115,9 +120,42 @@ def test_content_and_playbook_files() -> None:
     assert content.problems == [] and content.item is not None
     assert content.item.summary == "Why it helps."  # type: ignore[union-attr]
     bad = parse_text("content/b.md", "---\ntitle: T\naudience: everyone\n---\n")
-    assert str(bad.problems[0]).startswith("content/b.md:3: field 'audience'")
+    assert str(bad.problems[0]).startswith("content/b.md:3: warning: field 'audience'")
+    assert bad.item is not None and bad.item.audience == "all"  # type: ignore[union-attr]
     playbook = parse_text("playbook/r.md", "---\ntitle: Returns\n---\nThirty days.\n")
     assert playbook.problems == [] and playbook.item is not None
     assert (
         parse_text("playbook/r.md", "---\ntopics: [x]\n---\n").problems[0].message == "missing required field 'title'"
     )
+
+
+def test_a_contact_block_that_cannot_be_fully_read_never_allows_more_than_it_says() -> None:
+    base = "---\nid: cus-1\nname: A B\nsegment: b2c\ncontact:\n"
+    typo = parse_text("customers/x.md", base + "  frequncy: never\n  channels: [sms]\n---\n").item
+    assert isinstance(typo, Customer)  # a misspelt key may have been the opt-out: read the careful way
+    assert typo.contact.frequency == "never" and typo.contact.marketing_opt_out and typo.contact.channels == ["sms"]
+    clean = parse_text("customers/x.md", base + "  channels: [sms, fax]\n  marketing_opt_out: false\n---\n").item
+    assert isinstance(clean, Customer)  # only the bad channel goes; what was written and readable stands
+    assert clean.contact.channels == ["sms"] and clean.contact.frequency == "monthly"
+    assert not clean.contact.marketing_opt_out
+
+
+def test_names_and_titles_need_a_letter_and_optional_text_may_be_blank() -> None:
+    blank = parse_text("customers/x.md", '---\nid: cus-1\nname: " "\nsegment: b2c\n---\n')
+    assert blank.item is None and blank.problems[0].severity == "error"
+    ok = parse_text("customers/x.md", "---\nid: cus-1\nname: 王伟\npreferred_name: '  '\nsegment: b2c\n---\n").item
+    assert isinstance(ok, Customer) and ok.display_name == "王伟"
+    assert parse_text("playbook/p.md", "---\ntitle: '--'\n---\nx\n").item is None
+
+
+def test_a_bad_perk_is_dropped_and_the_page_kept() -> None:
+    perks = "perks:\n  - name: Tasting\n    for: VIP\n  - name: Forever\n    every_days: 99999999\n"
+    text = f"---\ntitle: Perks\n{perks}---\nx\n"
+    parsed = parse_text("playbook/p.md", text)
+    assert parsed.item is not None and [p.name for p in parsed.item.perks] == ["Tasting"]  # type: ignore[union-attr]
+    assert all(p.severity == "warning" for p in parsed.problems)
+
+
+def test_an_unreadable_customer_file_keeps_its_raw_identity() -> None:
+    parsed = parse_text("customers/x.md", "---\nid: cus-9  # old\nname: 'Olga Petrova'\nemail: o@x.net\ntags: [\n---\n")
+    assert parsed.item is None and parsed.raw == {"id": "cus-9", "name": "Olga Petrova", "email": "o@x.net"}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.guard import RULES, rules_prompt
 from bot.llm.prompts import PROMPTS_DIR, REQUIRED, PromptError, Prompts
 
 PROMPTS = Prompts()
@@ -60,8 +61,24 @@ def test_an_unknown_prompt_or_a_missing_file_raises(tmp_path: Path) -> None:
 
 
 def test_the_prompts_carry_the_principles() -> None:
-    system = PROMPTS.render("system").lower()
+    system = PROMPTS.render("system", guard_rules=rules_prompt()).lower()
     for idea in ("honest", "never invent", "personal, not creepy", "no titles", "consent first", "about them"):
         assert idea in system
     assert "b2b" in system and "b2c" in system
     assert "slack" in system and "not instructions" in system
+
+
+def test_the_rules_the_model_is_told_are_the_guards_own() -> None:
+    """One definition: each rule module describes itself, and the system prompt carries every description."""
+    system = PROMPTS.render("system", guard_rules=rules_prompt())
+    for rule in RULES:
+        assert rule.prompt in system, rule.code
+    assert {rule.code for rule in RULES} >= {
+        "unsupported_claim",
+        "avoided_topic",
+        "private_leak",
+        "other_customer",
+        "gendered_address",
+        "channel_not_allowed",
+        "cannot_verify",
+    }

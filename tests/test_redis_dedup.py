@@ -19,8 +19,9 @@ import pytest
 from bot.index.embedding import MiniLMEmbedding
 from bot.slack.dedup import PROBE_EVERY
 from bot.slack.server import make_http_server
-from tests.fake_slack import SIGNING_SECRET, Bot, load, running_bot, sample_index, signed_request
+from tests.fake_slack import Bot, running_bot, sample_index
 from tests.serve_kit import free_port, http_call
+from tests.slack_requests import SIGNING_SECRET, load, signed_request
 
 MENTIONS_WHILE_DOWN = 20
 

@@ -18,7 +18,7 @@ import pytest
 from bot.config import Settings
 from bot.services.cadence import contact_state
 from bot.services.container import Services, build_services
-from bot.services.facts import split_sentences
+from bot.services.sentences import split_sentences
 from bot.services.text import words
 from tests.scenarios import Ask, Folder, ask_args, judge, load_folders
 

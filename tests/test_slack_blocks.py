@@ -12,13 +12,15 @@ from slack_sdk.models.blocks import Block
 
 from bot.core.answer import Answer, Cadence, Candidate, ContentIdea, CustomerRef, Draft, Warning
 from bot.knowledge.models import Customer, Section
-from bot.slack.blocks import answer_blocks, answer_text, chunk_blocks, esc, split_text
+from bot.slack.answer_blocks import answer_blocks, answer_text
+from bot.slack.blocks import chunk_blocks, esc, split_text
 from bot.slack.cards import customer_card, suggestion_modal
 from bot.slack.constants import MAX_BUTTON_VALUE
 from bot.slack.payloads import DraftState, PickState, SuggestionMeta, parse_state, plain_text
 from bot.slack.surface import ThreadSurface
 from tests.conftest import TODAY
-from tests.fake_slack import BOT_TOKEN, FakeSlack, all_text
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack_requests import all_text
 
 SECRET = "QUOKKA-PRIVATE-7781"
 
@@ -161,3 +163,70 @@ def test_plain_text_undoes_slack_escaping(raw: str, plain: str) -> None:
 
 def test_esc() -> None:
     assert esc("a < b & c > d") == "a &lt; b &amp; c &gt; d"
+
+
+# -- what staff see: facts, links, one primary action, small print ------------------------
+
+
+def test_facts_are_shown_to_staff_with_staff_only_ones_labelled_and_never_in_a_draft() -> None:
+    from bot.core.answer import Fact
+
+    facts = [
+        Fact(text="Grinders have a 2-year warranty.", source="playbook/warranty.md#L5"),
+        Fact(text="Check the order number <first>.", source="playbook/warranty.md#L12", staff_only=True),
+    ]
+    a = answer([Draft(text="Hi Jane, your grinder is covered.", channel="email")], facts=facts)
+    blocks = dicts(answer_blocks(a, customer(), ["d1"], origin="mention"))
+    text = all_text(blocks)
+    assert "*What we know* (for you)\n1. Grinders have a 2-year warranty." in text
+    assert "2. :lock: _Staff only:_ Check the order number &lt;first&gt;." in text
+    assert "Facts from: 1 `playbook/warranty.md#L5` · 2 `playbook/warranty.md#L12`" in text  # small print
+    draft = all_text([b for b in blocks if b.get("block_id", "").startswith("d.d1.")])
+    assert "order number" not in draft and "2-year" not in draft  # facts are for staff, drafts stand alone
+    assert text.index("What we know") < text.index("Draft 1")
+
+
+def test_content_urls_cannot_break_out_of_a_link() -> None:
+    from bot.slack.blocks import link
+
+    assert (
+        link("https://e.org/a?b=1&c=<2>|x", "T & <b>") == "<https://e.org/a?b=1&amp;c=&lt;2&gt;%7Cx|T &amp; &lt;b&gt;>"
+    )
+    assert link("javascript:alert(1)", "Click") == "Click"  # not a web or mail address: no link at all
+    assert link(None, "<!channel>") == "&lt;!channel&gt;"
+    idea = ContentIdea(path="c.md", title="Wet <trails>", url="https://e.org/w>|<!here>", source="ours", reason="r")
+    text = all_text(dicts(answer_blocks(answer([], content_ideas=[idea]), customer(), [], origin="x")))
+    assert "<!here>" not in text and "<https://e.org/w&gt;%7C&lt;!here&gt;|Wet &lt;trails&gt;>" in text
+
+
+def test_each_draft_has_one_primary_action_a_menu_and_feedback_and_ids_in_small_print() -> None:
+    a = answer([Draft(text="Hi Jane.", channel="email", sources=["playbook/returns.md"])] * 2)
+    blocks = dicts(answer_blocks(a, customer(), ["d1", "d2"], origin="mention"))
+    for d in ("d1", "d2"):
+        parts = [b["block_id"].split(".")[2] for b in blocks if b.get("block_id", "").startswith(f"d.{d}.")]
+        assert parts == ["head", "t0", "act", "fb", "src"]
+    acts = [b for b in blocks if b.get("block_id", "").endswith(".act")]
+    assert all(len(b["elements"]) == 2 and b["elements"][0]["style"] == "primary" for b in acts)
+    assert all(len(o["value"]) <= 150 for b in acts for o in b["elements"][1]["options"])
+    assert "cus-0042" not in all_text([b for b in blocks if b["type"] == "section"])
+    assert "`cus-0042` · `customers/jane.md`" in all_text(blocks[-1:])
+    modal = dicts(answer_blocks(a, customer(), ["d1", "d2"], origin="shortcut", layout="modal"))
+    assert not [b for b in modal if b["type"] == "context_actions"]
+    modal_acts = [b for b in modal if b.get("block_id", "").endswith(".act")]
+    assert all(
+        [e["action_id"] for e in b["elements"]][-2:] == ["draft_helpful", "draft_not_helpful"] for b in modal_acts
+    )
+
+
+def test_a_draft_is_replaced_in_place_and_its_state_read_back() -> None:
+    from bot.slack.draft_blocks import replace_draft, state_in
+
+    a = answer([Draft(text="Hi Jane.", channel="email"), Draft(text="Hello Jane.", channel="sms")])
+    blocks = dicts(answer_blocks(a, customer(), ["d1", "d2"], origin="mention"))
+    state = state_in(blocks, "d2")
+    assert state is not None and (state.t, state.ch, state.c) == ("Hello Jane.", "sms", "cus-0042")
+    new = [{"type": "section", "block_id": "d.d9.head", "text": {"type": "mrkdwn", "text": "new"}}]
+    swapped = replace_draft(blocks, "d2", new)
+    assert swapped is not None and len(swapped) == len(blocks) - 4 + 1  # head, text, actions, feedback: no sources
+    assert swapped.index(new[0]) == next(i for i, b in enumerate(blocks) if b.get("block_id") == "d.d2.head")
+    assert replace_draft(blocks, "nope", new) is None

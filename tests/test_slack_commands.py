@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bot.index.embedding import MiniLMEmbedding
-from tests.fake_slack import Bot, all_text, click, load, running_bot, sample_index
+from tests.fake_slack import Bot, running_bot, sample_index
+from tests.slack_requests import all_text, click, load
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,14 @@ def test_customer_with_no_match_says_so(bot: Bot) -> None:
     bot.send(customer(bot, "zzqx@nowhere.invalid"))
     sent = bot.fake.wait_for("response_url")[0].args
     assert "No customer matches" in sent["text"]
+
+
+def test_a_query_with_markup_is_escaped_in_the_blocks_and_the_fallback(bot: Bot) -> None:
+    bot.send(customer(bot, "Zzqx &lt;!channel&gt; &amp; co"))  # what Slack sends for "Zzqx <!channel> & co"
+    sent = bot.fake.wait_for("response_url")[0].args
+    assert sent["text"] == "No customer matches Zzqx &lt;!channel&gt; &amp; co."
+    assert "“Zzqx &lt;!channel&gt; &amp; co”" in all_text(sent["blocks"])
+    assert "<!channel>" not in json.dumps(sent)
 
 
 def test_an_ambiguous_customer_offers_buttons_and_a_pick_shows_the_card(bot: Bot) -> None:

@@ -12,17 +12,8 @@ import pytest
 from slack_bolt import BoltRequest
 
 from bot.index.embedding import MiniLMEmbedding
-from tests.fake_slack import (
-    BOT_TOKEN,
-    BOT_USER_ID,
-    Bot,
-    all_text,
-    dispatch,
-    load,
-    running_bot,
-    sample_index,
-    signed_request,
-)
+from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, Bot, running_bot, sample_index
+from tests.slack_requests import all_text, dispatch, load, signed_request
 
 MENTION_TS = "1763800000.000200"
 
@@ -59,14 +50,34 @@ def test_mention_answers_in_the_thread_with_blocks_and_a_text_fallback(bot: Bot)
     blocks = post.args["blocks"]
     text = all_text(blocks)
     assert "*Tom Baker*" in text and "Draft 1" in text and "Sources:" in text
-    assert {"draft_log_sent", "draft_shorter", "draft_helpful"} <= {
-        e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]
+    # One primary action per draft; the refinements in an overflow menu; Slack's own feedback buttons.
+    rows = [b for b in blocks if b["type"] == "actions" and b["block_id"].startswith("d.")]
+    assert rows and all([e["type"] for e in row["elements"]] == ["button", "overflow"] for row in rows)
+    assert all(row["elements"][0]["style"] == "primary" for row in rows)
+    assert {o["text"]["text"] for o in rows[0]["elements"][1]["options"]} == {
+        "Shorter",
+        "More formal",
+        "Warmer",
+        "Regenerate",
     }
+    feedback = [b for b in blocks if b["type"] == "context_actions"]
+    assert len(feedback) == len(rows) and feedback[0]["elements"][0]["type"] == "feedback_buttons"
+    # Ids and file paths only in small context lines, never in the body
+    body = all_text([b for b in blocks if b["type"] == "section"])
+    assert "cus-0003" not in body and "customers/" not in body
+    footer = all_text([b for b in blocks if b["type"] == "context"])
+    assert "`cus-0003`" in footer and "`customers/tom-baker.md`" in footer
     assert len(blocks) <= 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
     reaction = bot.fake.calls_to("reactions.add")[0].args
     assert (reaction["name"], reaction["timestamp"]) == ("eyes", MENTION_TS)
+    removed = bot.fake.wait_for("reactions.remove")[0]  # the 👀 goes once the answer is there
+    assert (removed.args["name"], removed.args["timestamp"]) == ("eyes", MENTION_TS) and removed.at > post.at
+    status = bot.fake.calls_to("assistant.threads.setStatus")
+    assert [c.args["status"] for c in status][:2] == ["Finding the customer…", "Reading Tom's history…"]
+    assert {(c.args["channel_id"], c.args["thread_ts"]) for c in status} == {("CSUPPORT", MENTION_TS)}
     assert not bot.fake.calls_to("chat.postEphemeral")
+    assert not bot.fake.calls_to("chat.startStream")  # no model: nothing to stream
 
 
 def test_mention_in_a_thread_reads_the_thread_to_find_the_customer(bot: Bot) -> None:
@@ -233,12 +244,17 @@ def test_app_home_shows_index_status_to_admins(bot: Bot) -> None:
 def test_errors_reach_the_user_as_a_reference_and_the_log_as_a_traceback(
     bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot.fake.errors["chat.postMessage"] = "channel_not_found"
+    bot.fake.errors["chat.postMessage"] = "invalid_blocks"  # nothing a person can act on: a reference
     with caplog.at_level(logging.DEBUG):
         bot.send(mention("how should I answer Tom Baker?", event_id="Ev0ERROR0001"))
         told = bot.fake.wait_for("chat.postEphemeral")[0].args
     assert "Reference: `" in told["text"]
-    assert "channel_not_found" not in told["text"]  # never str(exc) to a person
+    assert "invalid_blocks" not in told["text"]  # never str(exc) to a person
     failures = [r for r in caplog.records if "mention failed [ref" in r.getMessage()]
     assert failures and failures[0].exc_info is not None
+    ref = told["text"].split("Reference: `")[1].split("`")[0]
+    assert f"[ref {ref}]" in failures[0].getMessage() and "slack_error=invalid_blocks" in failures[0].getMessage()
     assert BOT_TOKEN not in caplog.text
+    bot.fake.wait_for("reactions.remove")  # the 👀 goes when the answer failed too
+    cleared = bot.fake.wait_for("assistant.threads.setStatus", 3)[-1].args
+    assert cleared["status"] == ""  # nothing was posted in the thread, so the status is cleared

@@ -19,7 +19,8 @@ from bot.core.plan import DraftPlan
 from bot.index.embedding import MiniLMEmbedding
 from bot.services.drafts import compose, restyle
 from bot.slack.server import make_http_server
-from tests.fake_slack import SIGNING_SECRET, Bot, load, running_bot, sample_index, signed_request
+from tests.fake_slack import SIGNING_SECRET, Bot, running_bot, sample_index
+from tests.slack_requests import load, signed_request
 
 DELAY = 2.0
 REQUESTS = 20

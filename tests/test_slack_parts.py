@@ -18,7 +18,15 @@ from bot.services.watcher import KnowledgeWatcher
 from bot.slack.constants import CALLBACK_SUGGEST_REPLY, COMMAND_ADMIN, COMMAND_CUSTOMER
 from bot.slack.dedup import MemoryDedup, RedisDedup, SharedDedup, dedup_store
 from bot.slack.errors import RedactTokens, redact
-from bot.slack.privacy import SHARED_REASON, UNKNOWN_REASON, ChannelPolicy, is_external
+from bot.slack.privacy import (
+    NO_SCOPE_REASON,
+    NOT_MEMBER_REASON,
+    SHARED_REASON,
+    UNKNOWN_REASON,
+    ChannelPolicy,
+    is_external,
+)
+from bot.slack.retries import web_api_retries
 from tests.conftest import REPO
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
@@ -137,10 +145,31 @@ def test_channel_policy_fails_closed_and_caches() -> None:
         assert policy.check(client, "CINT").public is True
         assert policy.check(client, "D123").public is True  # a DM: only the asker is there
         assert len(fake.calls_to("conversations.info")) == 2  # cached per channel
-        fake.errors["conversations.info"] = "missing_scope"
-        verdict = ChannelPolicy().check(client, "CINT")
-        assert (verdict.public, verdict.reason) == (False, UNKNOWN_REASON)
         assert ChannelPolicy(["CINT"]).check(client, "COTHER").public is False
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        ({"status": 200, "error": "missing_scope"}, NO_SCOPE_REASON),
+        ({"status": 200, "error": "channel_not_found"}, NOT_MEMBER_REASON),
+        ({"status": 503, "times": 3}, UNKNOWN_REASON),  # past the retries: Slack still did not answer
+    ],
+)
+def test_a_failed_channel_check_fails_closed_says_why_and_is_not_cached(failure: dict[str, Any], reason: str) -> None:
+    fake = FakeSlack().start()
+    try:
+        client = WebClient(token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=web_api_retries())
+        policy = ChannelPolicy()
+        fake.fail("conversations.info", **failure)
+        verdict = policy.check(client, "CINT")
+        assert (verdict.public, verdict.reason) == (False, reason)
+        assert policy.check(client, "CINT").public is True  # Slack answers now: the failure was not remembered
+        assert policy.check(client, "CINT").public is True
+        answered = [c for c in fake.calls_to("conversations.info") if c.ok]
+        assert len(answered) == 1  # ...and the answer is
     finally:
         fake.stop()
 
@@ -184,12 +213,37 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
     features, settings = manifest["features"], manifest["settings"]
     assert {c["command"] for c in features["slash_commands"]} == {COMMAND_CUSTOMER, COMMAND_ADMIN}
     assert [s["callback_id"] for s in features["shortcuts"] if s["type"] == "message"] == [CALLBACK_SUGGEST_REPLY]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+    }
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+    assert not settings["token_rotation_enabled"]  # the start-up check tells people to keep it off
     assert features["app_home"]["home_tab_enabled"] and features["bot_user"]["display_name"] == "Rapport"
+    assert features["app_home"]["messages_tab_enabled"] and features["assistant_view"]["assistant_description"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write", "users:read"} <= scopes
-    assert {"files:write", "im:write"} <= scopes  # the digest's chart, uploaded to the asker's DM
+    # Least privilege: exactly what the code calls (README, "Slack app setup", says why each one).
+    assert scopes == {
+        "app_mentions:read",
+        "assistant:write",  # assistant.threads.setSuggestedPrompts
+        "channels:history",
+        "channels:read",
+        "chat:write",  # also assistant.threads.setStatus and chat.startStream/appendStream/stopStream
+        "commands",
+        "files:write",  # the digest's chart, uploaded to the asker's DM (files_upload_v2)
+        "groups:history",
+        "groups:read",
+        "im:history",  # message.im, conversations.history of a DM for follow-ups
+        "im:write",  # conversations.open: the asker's DM, where the digest's chart goes
+        "mpim:history",
+        "mpim:read",
+        "reactions:write",
+        "users:read",
+        "users:read.email",
+    }
 
 
 def test_a_redis_url_gives_a_shared_store_or_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,17 +21,9 @@ import pytest
 from bot.index.embedding import MiniLMEmbedding
 from bot.slack.server import make_http_server
 from tests.conftest import SAMPLE
-from tests.fake_slack import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    Bot,
-    FakeSlack,
-    load,
-    running_bot,
-    sample_index,
-    sign,
-    signed_request,
-)
+from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, Bot, FakeSlack, running_bot, sample_index
+from tests.fake_socket_mode import FakeSocketMode, events_api
+from tests.slack_requests import load, sign, signed_request
 
 
 def rapport_serve(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -167,3 +159,92 @@ def test_a_real_serve_process_answers_a_mention_and_stops_cleanly(
     assert proc.returncode == 0, stderr[-2000:]
     assert BOT_TOKEN not in stderr  # tokens never reach the log, even at DEBUG
     assert "index ready" in stderr
+    assert "will be unused" not in stderr and "will be ignored" not in stderr  # Bolt's misleading start-up note
+    assert [c.method for c in fake.calls][:1] == ["auth.test"]  # the token was checked before serving
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "error", "expect"),
+    [
+        (
+            (),
+            {"SLACK_APP_TOKEN": "xapp-1-A0-1-x"},
+            ("bot", "invalid_auth"),
+            "SLACK_BOT_TOKEN is not a token Slack knows",
+        ),
+        ((), {"SLACK_APP_TOKEN": "xapp-1-A0-1-x"}, ("bot", "token_revoked"), "SLACK_BOT_TOKEN has been revoked"),
+        ((), {"SLACK_APP_TOKEN": BOT_TOKEN}, None, "SLACK_APP_TOKEN is the wrong kind of token"),
+        (("--http", "--port", "0"), {"SLACK_SIGNING_SECRET": "s"}, ("bot", "account_inactive"), "deactivated"),
+    ],
+)
+def test_a_wrong_token_stops_serve_with_one_line_naming_it(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    error: tuple[str, str] | None,
+    expect: str,
+) -> None:
+    if error is not None:
+        fake_slack.token_errors[BOT_TOKEN] = error[1]
+    base = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake_slack.api_url}
+    done = rapport_serve(*args, env={**base, **env}, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expect in lines[0] and "Traceback" not in done.stderr, done.stderr
+    assert BOT_TOKEN not in done.stderr + done.stdout
+
+
+def test_serve_says_when_slack_cannot_be_reached(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-A0-1-x"}
+    done = rapport_serve(env={**env, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}, cwd=tmp_path)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "cannot reach Slack at http://127.0.0.1:" in lines[0]
+
+
+SOCKET = """
+import logging, sys
+from bot.config import Settings
+from bot.slack.server import serve
+logging.basicConfig(level="INFO", stream=sys.stderr)
+sys.exit(serve(Settings()))
+"""
+
+
+def test_a_real_socket_mode_process_connects_acks_and_answers(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding, fake_slack: FakeSlack
+) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(SAMPLE, knowledge)
+    index = sample_index(tmp_path / "index", tmp_path_factory.getbasetemp(), embedder)
+    server = FakeSocketMode().start()
+    fake_slack.socket_url = lambda: server.url
+    env = {
+        **os.environ,
+        "KNOWLEDGE_DIR": str(knowledge),
+        "CHROMA_PATH": str(index),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-A0RAPPORT01-1-processtest",
+        "SLACK_API_URL": fake_slack.api_url,
+        "RAPPORT_TODAY": "2026-11-22",
+    }
+    proc = subprocess.Popen([sys.executable, "-c", SOCKET], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        server.wait_connections(1, timeout=90)
+        envelope = server.send(events_api(load("app_mention", event_id="Ev0SOCKPROC1")))
+        assert server.wait_ack(envelope).after < 3
+        post = fake_slack.wait_for("chat.postMessage")[0]
+        assert post.token == BOT_TOKEN and post.args["thread_ts"] == "1763800000.000200"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        server.stop()
+    assert "will be unused" not in stderr and "will be ignored" not in stderr
+    assert BOT_TOKEN not in stderr and "xapp-1-A0RAPPORT01-1-processtest" not in stderr

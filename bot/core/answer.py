@@ -27,6 +27,8 @@ GuardCode = Literal[
     "other_customer",
     "gendered_address",
     "channel_not_allowed",
+    "cannot_verify",  # a sentence the guard cannot read (a language or script it has no lists for)
+    "unusable_draft",  # a model draft that is not a message to this customer (the quality floor, bot/llm)
 ]
 
 
@@ -76,6 +78,7 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    estimated: bool = False  # the server reported none: counted from the prompt's length and the tokens streamed
 
 
 class Cadence(BaseModel):

@@ -17,7 +17,14 @@ STYLES = ("shorter", "formal", "warmer", "regenerate")
 
 
 class DrafterUnavailable(RuntimeError):
-    """The language model could not produce usable drafts; the message is safe to show."""
+    """The language model could not produce usable drafts; the message is safe to show.
+
+    `usage`: the tokens the failed call spent, when the server got as far as answering.
+    """
+
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ def build(table: Table, resolved: Resolved, root: Path, today: dt.date, options:
             outcome.blank_rows += 1
         else:
             rows.append(reader.read(row))
-    kb = folder.load(root) if root.is_dir() else folder.KnowledgeBase(root=root)
+    # A new or still empty folder is fine to import into; folder.load refuses one with no customers/ at all.
+    started = any((root / sub).is_dir() for sub in folder.SUBFOLDERS)
+    kb = folder.load(root) if started else folder.KnowledgeBase(root=root)
     outcome.broken_files = sorted(
         {p.path for p in kb.errors if p.path.startswith("customers/") and kb.customer_by_path(p.path) is None}
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.index.store import CollectionName, Record
-from bot.knowledge.models import ContentItem, Customer, PlaybookDoc
+from bot.knowledge.models import ContentItem, Customer, PlaybookDoc, Problem
 from bot.knowledge.parser import ParsedFile
 
 Splitter = Callable[[str], list[str]]
+MAX_RECORDS_PER_FILE = 1_000  # about 4 s of embedding; a 1 MB file of short lines would be 10,000 (40 s)
 
 
 def _pieces(base_id: str, text: str, meta: dict[str, str | int | float | bool], split: Splitter) -> list[Record]:
@@ -82,11 +83,31 @@ def playbook_records(doc: PlaybookDoc, split: Splitter) -> list[Record]:
 
 
 def records_for(parsed: ParsedFile, split: Splitter) -> tuple[CollectionName, list[Record]]:
+    """The records of one file, at most MAX_RECORDS_PER_FILE (the cut is reported on the file)."""
     item = parsed.item
     if isinstance(item, Customer):
-        return "customers", customer_records(item, split)
-    if isinstance(item, ContentItem):
-        return "content", content_records(item, split)
-    if isinstance(item, PlaybookDoc):
-        return "playbook", playbook_records(item, split)
-    return {"customer": "customers", "content": "content", "playbook": "playbook"}[parsed.kind], []  # type: ignore[return-value]
+        collection, records = "customers", customer_records(item, split)
+    elif isinstance(item, ContentItem):
+        collection, records = "content", content_records(item, split)
+    elif isinstance(item, PlaybookDoc):
+        collection, records = "playbook", playbook_records(item, split)
+    else:
+        return {"customer": "customers", "content": "content", "playbook": "playbook"}[parsed.kind], []  # type: ignore[return-value]
+    if len(records) > MAX_RECORDS_PER_FILE:
+        records = _bounded(parsed, records)
+    return collection, records  # type: ignore[return-value]
+
+
+def _bounded(parsed: ParsedFile, records: list[Record]) -> list[Record]:
+    """A customer keeps their profile and newest passages (history is written newest last); a page its first."""
+    total = len(records)
+    if isinstance(parsed.item, Customer):
+        kept, which = [records[0], *records[-(MAX_RECORDS_PER_FILE - 1) :]], "the profile and the newest"
+    else:
+        kept, which = records[:MAX_RECORDS_PER_FILE], "the first"
+    message = (
+        f"{total:,} passages: only {which} {MAX_RECORDS_PER_FILE:,} are searchable (a file is embedded in "
+        "seconds, not minutes); split the file"
+    )
+    parsed.problems.append(Problem(path=parsed.path, line=1, message=message, severity="warning"))
+    return kept

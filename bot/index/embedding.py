@@ -19,6 +19,8 @@ chromadb downloads the model) on first use.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import re
 import threading
@@ -50,6 +52,12 @@ _CONFIG_KEYS = frozenset(
 _SEPARATORS = (r"\n[ \t]*\n\s*", r"\n\s*", r"(?<=[.!?;:])\s+", r"\s+")
 
 Vectors = npt.NDArray[np.float32]
+
+
+class ModelUnavailable(RuntimeError):
+    """The embedding model is not on this machine and could not be downloaded (one line for the user)."""
+
+
 Span = tuple[int, int]
 Fits = Callable[[int, int], bool]
 
@@ -122,12 +130,30 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
         """
         if max_tokens < 3:
             raise ValueError("max_tokens must leave room for [CLS], [SEP] and one token")
+        # Tokenize once and count by offsets: tokens never cross whitespace or punctuation, so the
+        # tokens of a slice cut there are the whole text's tokens inside it. Counting each slice
+        # again (as before) took minutes on a 100,000-character line of dashes.
+        encoding = self._tokenizer().encode(text, add_special_tokens=False)
+        starts = [a for a, _ in encoding.offsets]
+        ends = [b for _, b in encoding.offsets]
+        room = max_tokens - 2
 
         def fits(start: int, end: int) -> bool:
+            return bisect.bisect_right(ends, end) - bisect.bisect_left(starts, start) <= room
+
+        def exact(start: int, end: int) -> bool:
             return self.count_tokens(text[start:end].strip()) <= max_tokens
 
-        spans = _split_span(text, (0, len(text)), 0, fits)
-        return [piece for start, end in spans if (piece := text[start:end].strip())]
+        def cut(span: Span) -> list[Span]:
+            """A span with no separator left: cut at every `room`-th token, checked exactly."""
+            first, last = bisect.bisect_left(starts, span[0]), bisect.bisect_right(ends, span[1])
+            bounds = [span[0], *(starts[i] for i in range(first + room, last, room)), span[1]]
+            pieces = list(itertools.pairwise(bounds))
+            return [p for piece in pieces for p in ([piece] if exact(*piece) else _hard_cut(piece, exact))]
+
+        spans = _split_span(text, (0, len(text)), 0, fits, cut)
+        checked = [p for span in spans for p in ([span] if exact(*span) else _hard_cut(span, exact))]
+        return [piece for start, end in checked if (piece := text[start:end].strip())]
 
     @staticmethod
     def name() -> str:
@@ -215,6 +241,26 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
     def _model_dir(self) -> Path:
         return Path(self.DOWNLOAD_PATH) / self.EXTRACTED_FOLDER_NAME
 
+    def ensure_available(self) -> None:
+        """Make sure the model files are here (chromadb downloads them once); else ModelUnavailable.
+
+        Offline or behind a proxy, the download fails deep inside httpx with a long traceback; the
+        person needs to know what is missing, where it must be and how to put it there.
+        """
+        try:
+            self._download_model_if_not_exists()
+        except Exception as exc:
+            where = self._model_dir()
+            shown = str(where).replace(str(Path.home()), "~", 1) + "/"
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'}"
+            raise ModelUnavailable(
+                f"the embedding model {self.MODEL_NAME} is missing from {shown} and could not be downloaded "
+                f"({reason}). On a machine with internet, download {self.MODEL_DOWNLOAD_URL} and unpack it into "
+                f"{str(Path(self.DOWNLOAD_PATH)).replace(str(Path.home()), '~', 1)}/ (it holds onnx/model.onnx and "
+                "onnx/tokenizer.json), or copy that folder from a machine where Rapport has run; a proxy can be "
+                "set with HTTPS_PROXY"
+            ) from exc
+
     def _tokenizer(self) -> Tokenizer:
         with self._load_lock:
             if self._tok is None:
@@ -229,7 +275,7 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
 
     def _load_tokenizer(self) -> Tokenizer:
         """tokenizer.json ships with truncation at 128 and fixed padding; we want neither."""
-        self._download_model_if_not_exists()
+        self.ensure_available()
         tokenizer = Tokenizer.from_file(str(self._model_dir() / "tokenizer.json"))
         tokenizer.no_truncation()
         tokenizer.no_padding()
@@ -237,7 +283,7 @@ class MiniLMEmbedding(ONNXMiniLM_L6_V2):
 
     def _load_session(self) -> Any:
         """One session, threads sized to this machine (chromadb leaves onnxruntime's default)."""
-        self._download_model_if_not_exists()
+        self.ensure_available()
         ort = self.ort
         options = ort.SessionOptions()
         options.log_severity_level = 3
@@ -266,18 +312,18 @@ def _is_int(value: object, low: int, high: int | None = None) -> bool:
     return value >= low and (high is None or value <= high)
 
 
-def _split_span(text: str, span: Span, level: int, fits: Fits) -> list[Span]:
+def _split_span(text: str, span: Span, level: int, fits: Fits, cut: Callable[[Span], list[Span]]) -> list[Span]:
     """Spans covering `span` that each fit, cutting at the coarsest separator that works."""
     if fits(*span):
         return [span]
     if level == len(_SEPARATORS):
-        return _hard_cut(span, fits)
+        return cut(span)
     start, end = span
     inner = (start + m.end() for m in re.finditer(_SEPARATORS[level], text[start:end]))
     cuts = sorted({start, end, *inner})
     spans: list[Span] = []
     for merged in _merge(cuts, fits):
-        spans += _split_span(text, merged, level + 1, fits)
+        spans += _split_span(text, merged, level + 1, fits, cut)
     return spans
 
 

@@ -28,7 +28,9 @@ from bot.index.generations import remove_temp_files
 from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, read_manifest, write_manifest
 from bot.index.reader import IndexReader, StaleGeneration
 from bot.index.store import COLLECTIONS, CollectionName, Record, VectorStore
-from bot.knowledge.folder import digest, iter_files, read_file
+from bot.knowledge import files
+from bot.knowledge.files import Entry, Unreadable
+from bot.knowledge.folder import digest, parse_bytes, require_root, unreadable
 from bot.knowledge.models import Customer, Problem
 from bot.knowledge.writer import erase_file
 
@@ -84,6 +86,8 @@ class Index(IndexReader):
         return report
 
     def _sync(self, full: bool, progress: Progress | None) -> SyncReport:
+        # A missing or mistyped folder is an error, never "every file was deleted": the index stays as it is.
+        require_root(self.root)
         erasing = self._resume_erasures()
         manifest = read_manifest(self.dir)
         current = manifest.generation if manifest else 0
@@ -95,8 +99,9 @@ class Index(IndexReader):
         else:
             store = self.store()  # opened under the writer lock: it may create collections
         report = SyncReport()
-        on_disk = list(iter_files(self.root))
-        todo = self._changed(manifest, on_disk, report)
+        listed = files.scan(self.root)  # only regular files inside the folder; the others carry a problem
+        on_disk = [e.rel for e in listed]
+        todo = self._changed(manifest, listed, report)
         gone = sorted(set(manifest.files) - set(on_disk))
         if any(manifest.files[rel].collection == "customers" for rel in gone):
             # Recorded before the manifest forgets the files, so a crash cannot skip the compaction.
@@ -174,31 +179,46 @@ class Index(IndexReader):
             log.info("removing %d stray index generation(s)", len(strays))
             self.reaper.retire(strays)
 
-    def _changed(self, manifest: Manifest, on_disk: list[str], report: SyncReport) -> list[tuple[str, bytes]]:
-        todo: list[tuple[str, bytes]] = []
-        for rel in on_disk:
-            path = self.root / rel
-            stat = path.stat()
-            entry = manifest.files.get(rel)
-            if entry and entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
+    def _changed(self, manifest: Manifest, listed: list[Entry], report: SyncReport) -> list[tuple[Entry, bytes | None]]:
+        """Files to (re)index, with their bytes (None: the file cannot be read; its entry says why)."""
+        todo: list[tuple[Entry, bytes | None]] = []
+        for listed_entry in listed:
+            rel, entry = listed_entry.rel, manifest.files.get(listed_entry.rel)
+            if listed_entry.problem is not None:
+                if entry and not entry.ids and entry.problems == [listed_entry.problem]:
+                    report.unchanged += 1
+                else:
+                    (report.changed if entry else report.added).append(rel)
+                    todo.append((listed_entry, None))
+                continue
+            if entry and entry.hash and entry.mtime_ns == listed_entry.mtime_ns and entry.size == listed_entry.size:
                 report.unchanged += 1
                 continue
-            raw = path.read_bytes()
+            try:
+                raw, opened = files.read(self.root, rel)
+            except Unreadable as exc:
+                (report.changed if entry else report.added).append(rel)
+                todo.append((Entry(rel=rel, problem=exc.problem), None))
+                continue
             if entry and entry.hash == digest(raw):
-                entry.mtime_ns, entry.size = stat.st_mtime_ns, stat.st_size
+                entry.mtime_ns, entry.size = opened.mtime_ns, opened.size
                 report.unchanged += 1
                 continue
             (report.changed if entry else report.added).append(rel)
-            todo.append((rel, raw))
+            todo.append((opened, raw))
         return todo
 
     def _index_group(
-        self, store: VectorStore, manifest: Manifest, group: list[tuple[str, bytes]], report: SyncReport
+        self, store: VectorStore, manifest: Manifest, group: list[tuple[Entry, bytes | None]], report: SyncReport
     ) -> None:
         pending: dict[CollectionName, list[Record]] = {name: [] for name in COLLECTIONS}
         replaced: dict[str, list[str]] = {}
-        for rel, raw in group:
-            parsed, file_hash = read_file(self.root, rel)
+        for listed, raw in group:
+            rel = listed.rel
+            if raw is None:
+                parsed = unreadable(rel, listed.problem or Problem(path=rel, message="cannot be read; skipped"))
+            else:
+                parsed = parse_bytes(rel, raw)
             collection, records = records_for(parsed, self.embedder.split_to_windows)
             old = manifest.files.get(rel)
             if old:
@@ -206,12 +226,11 @@ class Index(IndexReader):
                 # deleted first, so a replica reading meanwhile always finds the customer.
                 kept = {records[0].id} if records else set()
                 replaced.setdefault(old.collection, []).extend(i for i in old.ids if i not in kept)
-            stat = (self.root / rel).stat()
             item = parsed.item
             manifest.files[rel] = FileEntry(
-                hash=digest(raw) if raw else file_hash,
-                mtime_ns=stat.st_mtime_ns,
-                size=stat.st_size,
+                hash=digest(raw) if raw is not None else "",
+                mtime_ns=listed.mtime_ns,
+                size=listed.size,
                 collection=collection,
                 ids=[r.id for r in records],
                 customer_id=item.id if isinstance(item, Customer) else None,

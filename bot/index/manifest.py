@@ -6,13 +6,12 @@ without being parsed or embedded, a changed one replaces exactly its own ids.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from bot.knowledge.models import Problem
+from bot.knowledge.writer import atomic_write as atomic_write  # re-exported: index and importer use it here
 
 MANIFEST = "manifest.json"
 # The shape of the records a file produces. A change here (new metadata, other chunks) rebuilds the index
@@ -52,26 +51,6 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
         return None  # unreadable: treated as no index, so the next sync rebuilds
-
-
-def atomic_write(path: Path, data: str) -> None:
-    """Write to a temporary file, fsync, rename: readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:

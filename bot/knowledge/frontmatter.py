@@ -2,14 +2,24 @@
 
 Errors name the line in the file, not in the YAML fragment, so `rapport check`
 can print `path:line: message` that an editor jumps to.
+
+The YAML is read with a safe loader and bounded: front matter may hold at most
+`MAX_VALUES` values, counting each use of an alias (`*name`) or merge key
+(`<<:`) as the values it repeats, so an alias "billion laughs" is refused before
+anything is built. An integer too long for Python (5,000 digits) stays text, and
+validation names its field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+MAX_VALUES = 20_000  # keys, items and scalars in one file's front matter, aliases expanded
+MAX_INT_CHARS = 30  # longer integers (no field needs them) stay text: Python refuses 4,300+ digits
 
 
 class FrontMatterError(ValueError):
@@ -41,28 +51,88 @@ _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a
 
 
 class LOADER(_BASE):  # type: ignore[valid-type,misc]
-    """A safe loader that keeps an impossible date (2026-02-30) as text, so validation names its field."""
+    """A safe loader: an impossible date (2026-02-30) or an overlong integer stays text, so validation names it."""
 
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
-    except ValueError:
+    except (ValueError, OverflowError):
         return str(node.value)
 
 
+def _int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    text = str(node.value)
+    if len(text) > MAX_INT_CHARS:
+        return text
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return text
+
+
 LOADER.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+LOADER.add_constructor("tag:yaml.org,2002:int", _int)
 
 
-def _key_lines(node: yaml.Node, prefix: str, offset: int, out: dict[str, int]) -> None:
-    if not isinstance(node, yaml.MappingNode):
-        return
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """Values in the tree as built (an alias counts every time it is used); stops counting past `limit`.
+
+    Iterative, so a deep tree cannot exhaust the stack, and bounded, so a "billion laughs" costs
+    `limit` steps, not a billion.
+    """
+    count = 0
+    stack: list[yaml.Node] = [root]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return count
+
+
+def _mapping_pairs(node: yaml.Node) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    if isinstance(node, yaml.MappingNode):
+        yield from node.value
+
+
+def _key_lines(root: yaml.Node, offset: int) -> dict[str, int]:
+    """`contact.frequency` -> its line in the file, for every key that is text (nested mappings too)."""
+    out: dict[str, int] = {}
+    stack: list[tuple[yaml.Node, str, int]] = [(root, "", 0)]
+    seen: set[int] = set()
+    while stack:
+        node, prefix, depth = stack.pop()
+        if id(node) in seen or depth > 20:  # an alias repeats a mapping already walked
             continue
-        key = f"{prefix}{key_node.value}"
-        out[key] = key_node.start_mark.line + offset
-        _key_lines(value_node, f"{key}.", offset, out)
+        seen.add(id(node))
+        for key_node, value_node in _mapping_pairs(node):
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = f"{prefix}{key_node.value}"
+            out[key] = key_node.start_mark.line + offset
+            stack.append((value_node, f"{key}.", depth + 1))
+    return out
+
+
+def _load(yaml_text: str, offset: int) -> tuple[Any, yaml.Node | None]:
+    loader = LOADER(yaml_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if _expanded_size(node, MAX_VALUES) > MAX_VALUES:
+            raise FrontMatterError(
+                node.start_mark.line + offset,
+                f"front matter is too big: more than {MAX_VALUES:,} values (YAML aliases and merge keys "
+                "count each time they are used); keep it to plain 'key: value' lines",
+            )
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
 
 
 def split(text: str) -> Document:
@@ -76,20 +146,22 @@ def split(text: str) -> Document:
     yaml_text = "\n".join(lines[1:end])
     offset = 2  # YAML line 0 is file line 2
     try:
-        node = yaml.compose(yaml_text, Loader=LOADER)
-        data = yaml.load(yaml_text, Loader=LOADER)  # LOADER is a safe loader
+        data, node = _load(yaml_text, offset)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + offset if mark else 1
         raise FrontMatterError(line, f"bad YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise FrontMatterError(1, f"bad YAML: {exc}") from exc
+    except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, FrontMatterError):
+            raise
+        # The constructor refused a value it could not build (an unhashable key, a merge of a list).
+        raise FrontMatterError(1, f"bad YAML: {type(exc).__name__}: {str(exc)[:120]}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError(offset, "front matter must be a mapping of 'key: value' lines")
-    key_lines: dict[str, int] = {}
-    if node is not None:
-        _key_lines(node, "", offset, key_lines)
+    key_lines = _key_lines(node, offset) if node is not None else {}
     body = "\n".join(lines[end + 1 :])
     return Document(data=data, body=body, body_line=end + 2, key_lines=key_lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Literal
 
@@ -23,7 +24,11 @@ FREQUENCY_DAYS: dict[str, int] = {"weekly": 7, "monthly": 30, "quarterly": 90}
 
 
 class Problem(BaseModel):
-    """One thing wrong in the knowledge folder, reported as `path:line: message`."""
+    """One thing wrong in the knowledge folder, reported as `path:line: message`.
+
+    An error means the record is not served (an unreadable file, a missing or invalid required
+    field); a warning means it is served with something dropped or read another way.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -33,7 +38,9 @@ class Problem(BaseModel):
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        """`path:line: message`; a warning (the record is served, something in it ignored) says so."""
+        mark = "warning: " if self.severity == "warning" else ""
+        return f"{self.path}:{self.line}: {mark}{self.message}"
 
 
 class Contact(BaseModel):
@@ -69,6 +76,22 @@ class Section(BaseModel):
     text: str
 
 
+def _text_or_none(value: object) -> object:
+    """An optional text field: surrounding spaces dropped, and an empty one is as if not written."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _a_name(value: object) -> object:
+    """A name or title needs a letter or digit: "  " or "---" names nobody (and would break every lookup)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not re.search(r"[^\W_]", value):
+            raise ValueError("needs at least one letter or digit")
+    return value
+
+
 FactValue = str | int | float | bool | dt.date
 FACT_KEY_RE = r"^[a-z][a-z0-9_]*$"
 
@@ -92,6 +115,8 @@ def _fact_value(key: str, value: object) -> FactValue:
         if not value.strip():
             raise ValueError(f"facts.{key}: empty value")
         return value.strip()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"facts.{key}: not a number we can state (got {value!r})")
     if isinstance(value, bool | int | float | dt.date):
         return value
     raise ValueError(f"facts.{key}: a fact is one value (text, number, date or a list of words), got {value!r}")
@@ -122,7 +147,7 @@ class Customer(BaseModel):
     role: str | None = None
     segment: Segment
     tier: Tier = "standard"
-    lifetime_value: float | None = None
+    lifetime_value: float | None = Field(default=None, allow_inf_nan=False)
     customer_since: dt.date | None = None
     contact: Contact = Field(default_factory=Contact)
     interests: list[str] = Field(default_factory=list)
@@ -138,10 +163,25 @@ class Customer(BaseModel):
     notes: list[Section] = Field(default_factory=list)
     private: list[Section] = Field(default_factory=list)
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: object) -> object:
+        return _a_name(value)
+
     @field_validator("phone", mode="before")
     @classmethod
     def _phone_as_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
+        return _text_or_none(str(value) if isinstance(value, int) and not isinstance(value, bool) else value)
+
+    @field_validator("preferred_name", "pronouns", "email", "company", "role", mode="before")
+    @classmethod
+    def _optional_text(cls, value: object) -> object:
+        return _text_or_none(value)
 
     @field_validator("interests", "avoid", "tags", mode="before")
     @classmethod
@@ -200,6 +240,16 @@ class ContentItem(BaseModel):
     summary: str = ""
     body_line: int = 1
 
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: object) -> object:
+        return _a_name(value)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: object) -> object:
+        return _text_or_none(value)
+
     @field_validator("topics", mode="before")
     @classmethod
     def _list_of_text(cls, value: object) -> object:
@@ -217,7 +267,12 @@ class Perk(BaseModel):
 
     name: str = Field(min_length=1)
     for_: Literal["vip", "all"] = Field(default="vip", alias="for")
-    every_days: int | None = Field(default=None, ge=1)
+    every_days: int | None = Field(default=None, ge=1, le=36_500)  # at most 100 years: dates stay computable
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: object) -> object:
+        return _a_name(value)
 
     @field_validator("for_", mode="before")
     @classmethod
@@ -245,6 +300,11 @@ class PlaybookDoc(BaseModel):
     body: str = ""
     body_line: int = 1
     sections: list[PlaybookSection] = Field(default_factory=list)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: object) -> object:
+        return _a_name(value)
 
     @field_validator("perks", mode="before")
     @classmethod

@@ -8,12 +8,14 @@ broken file never stops the rest of the folder from being indexed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.knowledge import lenient
 from bot.knowledge.frontmatter import Document, FrontMatterError, split
 from bot.knowledge.models import (
     HISTORY_CHANNELS,
@@ -27,6 +29,7 @@ from bot.knowledge.models import (
     fact_key,
 )
 
+log = logging.getLogger(__name__)
 Kind = Literal["customer", "content", "playbook"]
 M = TypeVar("M", bound=BaseModel)
 
@@ -47,6 +50,7 @@ class ParsedFile:
     item: Customer | ContentItem | PlaybookDoc | None
     problems: list[Problem] = field(default_factory=list)
     key_lines: dict[str, int] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)  # a customer file that could not be read: its id/name/email lines
 
 
 def kind_of(rel_path: str) -> Kind | None:
@@ -63,6 +67,8 @@ def parse_text(rel_path: str, text: str) -> ParsedFile:
         doc = split(text)
     except FrontMatterError as exc:
         result.problems.append(Problem(path=rel_path, line=exc.line, message=exc.message))
+        if kind == "customer":
+            result.raw = lenient.raw_identity(text)
         return result
     result.key_lines = doc.key_lines
     try:
@@ -74,25 +80,16 @@ def parse_text(rel_path: str, text: str) -> ParsedFile:
             result.item = _playbook(rel_path, doc, result.problems)
     except Exception as exc:  # a file we failed to foresee must still not stop the others
         result.item = None
-        result.problems.append(Problem(path=rel_path, line=1, message=f"could not read this file: {exc}"))
+        log.warning("could not parse %s", rel_path, exc_info=True)
+        message = f"could not read this file ({type(exc).__name__}: {str(exc)[:100]}); please report it"
+        result.problems.append(Problem(path=rel_path, line=1, message=message))
+    if kind == "customer" and result.item is None:
+        result.raw = lenient.raw_identity(text)
     return result
 
 
 def _validate(model: type[M], rel_path: str, doc: Document, extra: dict[str, Any], problems: list[Problem]) -> M | None:
-    try:
-        return model.model_validate({**doc.data, **extra})
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            field_name = ".".join(str(p) for p in loc) or "front matter"
-            if err["type"] == "missing":
-                message = f"missing required field '{field_name}'"
-            else:
-                value = err.get("input")
-                shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
-                message = f"field '{field_name}': {err['msg']}{shown}"
-            problems.append(Problem(path=rel_path, line=doc.line_of(loc), message=message))
-        return None
+    return lenient.validate(model, rel_path, doc, extra, problems).item
 
 
 def _sections(doc: Document) -> dict[str, list[tuple[int, str]]]:
@@ -134,16 +131,20 @@ def _history(rel_path: str, lines: list[tuple[int, str]], problems: list[Problem
             items[-1] = (items[-1][0], f"{items[-1][1]} {line.strip()}")
         elif line.strip():
             problems.append(
-                Problem(path=rel_path, line=number, message="text under ## History is not a list item; ignored")
+                Problem(
+                    path=rel_path,
+                    line=number,
+                    message="text under ## History is not a list item; ignored",
+                    severity="warning",
+                )
             )
     return [_history_entry(rel_path, number, item, problems) for number, item in items]
 
 
 def _history_entry(rel_path: str, number: int, item: str, problems: list[Problem]) -> HistoryEntry:
     def undated(reason: str) -> HistoryEntry:
-        problems.append(
-            Problem(path=rel_path, line=number, message=f"malformed history line ({reason}); kept as an undated note")
-        )
+        message = f"malformed history line ({reason}); kept as an undated note"
+        problems.append(Problem(path=rel_path, line=number, message=message, severity="warning"))
         return HistoryEntry(line=number, text=item)
 
     match = HISTORY_RE.match(item)
@@ -181,7 +182,10 @@ def _customer_facts(rel_path: str, doc: Document, problems: list[Problem]) -> No
     if not isinstance(raw, dict):
         problems.append(
             Problem(
-                path=rel_path, line=doc.line_of(("facts",)), message="facts must be a mapping of 'key: value' lines"
+                path=rel_path,
+                line=doc.line_of(("facts",)),
+                message="facts must be a mapping of 'key: value' lines; ignored",
+                severity="warning",
             )
         )
         doc.data.pop("facts")
@@ -207,10 +211,20 @@ def _customer(rel_path: str, doc: Document, problems: list[Problem]) -> Customer
     private = _blocks(sections.get("private", []))
     fact_lines = {fact_key(k[6:]): n for k, n in doc.key_lines.items() if k.startswith("facts.") and k.count(".") == 1}
     extra = {"path": rel_path, "history": history, "notes": notes, "private": private, "fact_lines": fact_lines}
-    customer = _validate(Customer, rel_path, doc, extra, problems)
-    if customer and customer.contact.channels == []:
+    outcome = lenient.validate(Customer, rel_path, doc, extra, problems)
+    customer = outcome.item
+    if customer is None:
+        return None
+    if any(loc[0] == "contact" for loc in outcome.dropped):
+        customer = lenient.careful_consent(rel_path, doc, customer, outcome.data.get("contact"), problems)
+    if customer.contact.channels == []:
         problems.append(
-            Problem(path=rel_path, line=doc.line_of(("contact", "channels")), message="contact.channels is empty")
+            Problem(
+                path=rel_path,
+                line=doc.line_of(("contact", "channels")),
+                message="contact.channels is empty: no channel is allowed, so no drafts",
+                severity="warning",
+            )
         )
     return customer
 

@@ -10,18 +10,38 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
+import os
 import re
 import tempfile
 from pathlib import Path
 
 from filelock import FileLock
 
-from bot.index.manifest import atomic_write
 from bot.knowledge.models import HISTORY_CHANNELS
 
 HEADING_RE = re.compile(r"^##\s+(?P<title>.+?)\s*#*\s*$")
 ITEM_RE = re.compile(r"^\s{0,3}[-*+]\s+")
 LOCK_DIR = Path(tempfile.gettempdir()) / "rapport-locks"
+
+
+def atomic_write(path: Path, data: str) -> None:
+    """Write to a temporary file, fsync, rename: readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 class NoteError(ValueError):
@@ -31,7 +51,8 @@ class NoteError(ValueError):
 def file_lock(path: Path, timeout: float = 30) -> FileLock:
     """A cross-process lock for one knowledge file, kept outside the knowledge folder."""
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    # realpath, not Path.resolve: it never raises, even on a link loop (which `forget` must still erase).
+    key = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:32]
     return FileLock(str(LOCK_DIR / f"{key}.lock"), timeout=timeout, thread_local=False)
 
 

@@ -1,47 +1,49 @@
-"""LLMDrafter: the language model words the drafts; the rules and the guard stay in charge.
+"""LLMDrafter: the language model words the drafts; the rules, the floor and the guard stay in charge.
 
-The Assistant has already decided who the customer is, whether to draft at
-all, the channel and the content ideas. This module turns that plan into a
-grounded prompt, asks for typed output, and hands back plain `Draft`s for the
-guard to check. Every failure becomes `DrafterUnavailable` with a message a
-staff member can read, and the Assistant falls back to offline drafts.
+The Assistant has already decided who the customer is, whether to draft at all, the channel, the
+purpose and the facts (the plan). This module turns the plan into a compact grounded prompt, asks
+for a bounded typed answer (bot/llm/call.py), keeps the drafts that are messages to this customer
+(bot/llm/floor.py) and hands them back with the model's own reading of the request for the guard
+and the rules. A server error becomes `DrafterUnavailable` with a message a staff member can read;
+an answer that is malformed, too long or refused becomes an empty `drafts` with the reason in
+`rejected`, and does not count against the circuit breaker (the server is up; the answer was bad).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
+from collections.abc import Callable, Sequence
 
 from openai import OpenAI
-from openai.types.chat import ChatCompletionMessageParam, ParsedChatCompletion
 
 from bot.config import Settings
-from bot.core.answer import Draft, Usage
-from bot.core.drafting import NO_PROGRESS, STYLES, DrafterResult, DrafterUnavailable, Progress
+from bot.core.answer import Draft, Violation
+from bot.core.drafting import NO_PROGRESS, STYLES, DrafterResult, DrafterUnavailable, ModelReading, Progress
 from bot.core.plan import DraftPlan, Passage
-from bot.llm import context
+from bot.guard import rules_prompt
+from bot.language.claims import claim_atoms
+from bot.language.text import overlap
+from bot.llm import context, schema
 from bot.llm.breaker import CircuitBreaker
-from bot.llm.client import OFFLINE, BoundedCall, build_client
+from bot.llm.call import REGISTRY, Call, Outcome, Registry, Spec
+from bot.llm.client import OFFLINE, build_client, deadlines
 from bot.llm.context import Context
+from bot.llm.floor import Embed, Floor, FloorInput
+from bot.llm.parse import parse
 from bot.llm.prompts import Prompts
-from bot.llm.schema import ModelDrafts
-from bot.services.guard import claim_atoms
-from bot.services.retrieval import overlap
+from bot.llm.stream import PartialDraft
 
 log = logging.getLogger(__name__)
 
 DRAFTS_WANTED = 2
-MAX_DRAFT_CHARS = 3000  # one Slack section; a longer "draft" is not a draft
 PAUSED = f"The language model failed several times in a row, so Rapport is giving it a short rest; {OFFLINE}"
-REFUSED = f"The language model declined to write this draft; {OFFLINE}"
-EMPTY = f"The language model gave no usable draft; {OFFLINE}"
+TIMED_OUT = "The language model ran out of time (OPENAI_TIMEOUT) before finishing a draft; {offline}"
 LANGUAGE_RE = re.compile(r"[^\w \-()'’]")
-
-
-class Declined(DrafterUnavailable):
-    """The model refused: it answered, so this says nothing about its health (the breaker ignores it)."""
+MIN_SHARED_WORDS = 3
+ORIGINS = {"pasted": "pasted by staff", "thread": "from the Slack thread", "shortcut": "the message staff picked",
+           "history": "their latest message in the history"}  # fmt: skip
 
 
 class LLMDrafter:
@@ -51,31 +53,59 @@ class LLMDrafter:
         self,
         settings: Settings,
         *,
+        embed: Embed | None = None,
         client: OpenAI | None = None,
         breaker: CircuitBreaker | None = None,
         prompts: Prompts | None = None,
+        registry: Registry = REGISTRY,
+        planted: Callable[[], Sequence[str]] = tuple,
     ) -> None:
+        """`embed`: the index's embedding function (the floor measures meaning with it). `planted`: the
+        knowledge folder's text that reads as instructions to a model (bot/knowledge/lint.py)."""
         self.settings = settings
         self.client = client or build_client(settings)
         self.breaker = breaker or CircuitBreaker()
         self.prompts = prompts or Prompts()
-        self.system = self.prompts.render("system")
+        self.system = self.prompts.render("system", guard_rules=rules_prompt())
+        if embed is None:
+            from bot.index.embedding import MiniLMEmbedding  # the index's model; loads on first use
+
+            embed = MiniLMEmbedding()
+        self.floor = Floor(embed)
+        self.planted = planted
+        first, total = deadlines(settings)
+        structured = settings.openai_structured_output
+        self.call = Call(
+            self.client,
+            settings.openai_model,
+            base_url=str(self.client.base_url),
+            first_token_timeout=first,
+            total_timeout=total,
+            max_retries=settings.openai_max_retries,
+            forced_mode=None if structured == "auto" else structured,
+            temperature=settings.openai_temperature,
+            stream=settings.openai_stream,
+            registry=registry,
+        )
 
     # -- the Drafter protocol -------------------------------------------------------
 
     def draft(self, plan: DraftPlan, progress: Progress = NO_PROGRESS) -> DrafterResult:
         ctx = context.build(plan)
-        intent = "intent_outreach" if plan.intent == "outreach" else "intent_reply"
+        text_max = schema.text_limit(plan.channel)
         task = self.prompts.render(
             "draft",
+            message_block=self.message_block(plan, ctx),
             count=str(DRAFTS_WANTED),
             segment=plan.customer.segment.upper(),
             channel=plan.channel,
-            intent_guidance=self.prompts.render(intent),
+            intent_guidance=self.intent_guidance(plan),
             staff_request=context.staff_request(plan),
             data=ctx.data,
+            example=self.prompts.render("example"),
+            shape=schema.shape(text_max, DRAFTS_WANTED),
         )
-        return self._ask(plan, ctx, task, limit=DRAFTS_WANTED, kind="draft")
+        return self._ask(plan, ctx, task, plan.channel, DRAFTS_WANTED, "draft", progress)
 
     def refine(self, plan: DraftPlan, draft: Draft, style: str) -> DrafterResult:
         ctx = context.build(plan, draft)
@@ -87,8 +117,28 @@ class LLMDrafter:
             staff_request=context.staff_request(plan),
             draft=context.draft_record(draft),
             data=ctx.data,
+            shape=schema.shape(schema.text_limit(draft.channel), 1),
         )
-        return self._ask(plan, ctx, task, limit=1, kind=f"refine:{style}")
+        english = not style.startswith("language:")
+        return self._ask(plan, ctx, task, draft.channel, 1, f"refine:{style}", NO_PROGRESS, english)
+
+    def message_block(self, plan: DraftPlan, ctx: Context) -> str:
+        if plan.message is None or ctx.message is None:
+            return ""
+        return (
+            self.prompts.render(
+                "message",
+                origin=ORIGINS.get(plan.message.origin, plan.message.origin),
+                message=context.quote_text(ctx.message),
+            )
+            + "\n\n"
+        )
+
+    def intent_guidance(self, plan: DraftPlan) -> str:
+        if plan.intent != "outreach":
+            return self.prompts.render("intent_reply")
+        purpose = self.prompts.render(f"purpose/{plan.purpose or 'none'}")
+        return self.prompts.render("intent_outreach", purpose_guidance=purpose)
 
     def style_guidance(self, style: str) -> str:
         if style.startswith("language:"):
@@ -102,22 +152,33 @@ class LLMDrafter:
 
     # -- one call -------------------------------------------------------------------
 
-    def _ask(self, plan: DraftPlan, ctx: Context, task: str, limit: int, kind: str) -> DrafterResult:
+    def _ask(
+        self,
+        plan: DraftPlan,
+        ctx: Context,
+        task: str,
+        channel: str,
+        count: int,
+        kind: str,
+        progress: Progress,
+        english: bool = True,
+    ) -> DrafterResult:
         if not self.breaker.allow():
             log.info("llm %s skipped: circuit open for another %.0f s", kind, self.breaker.retry_in())
             raise DrafterUnavailable(PAUSED)
-        started = time.monotonic()
-        messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": self.system},
-            {"role": "user", "content": task},
-        ]
+        text_max = schema.text_limit(channel)  # type: ignore[arg-type]
+        spec = Spec(
+            messages=[{"role": "system", "content": self.system}, {"role": "user", "content": task}],
+            schema=schema.json_schema(text_max, count),
+            schema_name=schema.SCHEMA_NAME,
+            max_tokens=self.settings.openai_max_tokens or schema.token_cap(text_max, count),
+            max_chars=schema.token_cap(text_max, count) * schema.CHARS_PER_TOKEN,
+        )
+        given = self.floor_input(plan, ctx)
+        partial = PartialDraft(given, progress, plan.customer.display_name) if english else None
         try:
-            completion = self._call().run(messages, ModelDrafts)
-            drafts = to_drafts(read(completion), ctx, limit, plan.facts.all())
-        except Declined:
-            self.breaker.success()
-            log.warning("llm %s: the model refused", kind)
-            raise
+            outcome = self.call.run(spec, partial.on_text if partial else None)
+            result = self._read(plan, ctx, outcome, channel, count, given, english)
         except DrafterUnavailable:
             self.breaker.failure()
             raise
@@ -126,24 +187,74 @@ class LLMDrafter:
             ref = uuid.uuid4().hex[:8]
             log.exception("llm %s failed unexpectedly (ref %s)", kind, ref)
             raise DrafterUnavailable(f"The language model failed unexpectedly (ref {ref}); {OFFLINE}") from exc
-        self.breaker.success()
-        self._allow_follow_up(plan, ctx, drafts)
-        usage = usage_of(completion)
+        self.breaker.success()  # it answered: a bad answer says nothing about the server's health
+        self._allow_follow_up(plan, ctx, result.drafts)
+        u = result.usage
         log.info(
-            "llm %s for %s: %d draft(s); tokens prompt=%d completion=%d total=%d; %.2f s",
+            "llm %s for %s: %s, %d draft(s) kept, %d rejected; first token %.1f s, %.1f s; tokens prompt=%d "
+            "completion=%d total=%d%s",
             kind,
             plan.customer.id,
-            len(drafts),
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens,
-            time.monotonic() - started,
+            outcome.mode,
+            len(result.drafts),
+            len(result.rejected),
+            outcome.first_token or 0.0,
+            outcome.elapsed,
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.total_tokens,
+            " (estimated)" if u.estimated else "",
         )
-        return DrafterResult(drafts=drafts, usage=usage)
+        return result
 
-    def _call(self) -> BoundedCall:
-        s = self.settings
-        return BoundedCall(self.client, s.openai_model, budget=s.openai_timeout, max_retries=s.openai_max_retries)
+    def _read(
+        self,
+        plan: DraftPlan,
+        ctx: Context,
+        outcome: Outcome,
+        channel: str,
+        count: int,
+        given: FloorInput,
+        english: bool,
+    ) -> DrafterResult:
+        text_max = schema.text_limit(channel)  # type: ignore[arg-type]
+        cut = cut_reason(outcome)
+        parsed = parse(outcome.content, text_max, count, cut=cut is not None)
+        rejected: list[Violation] = []
+        drafts = to_drafts(parsed.drafts, ctx, channel, plan.facts.all())
+        kept, rejected = self.floor.check(drafts, given, meaning=english)
+        rejected += [
+            Violation(code="unusable_draft", detail=f"model {p}; dropped")
+            for p in parsed.problems
+            if p.startswith("draft ")
+        ]
+        if outcome.stopped == "deadline" and not kept:
+            raise DrafterUnavailable(TIMED_OUT.format(offline=OFFLINE), usage=outcome.usage)
+        if not drafts:
+            why = outcome.refusal and "the model declined to write it"
+            why = why or cut or "; ".join(p for p in parsed.problems if not p.startswith("draft ")) or None
+            if why:
+                rejected.append(Violation(code="unusable_draft", detail=f"no model draft: {why}"))
+        elif cut or parsed.problems:
+            log.info("model answer partly unusable: %s", "; ".join(filter(None, [cut, *parsed.problems])))
+        reading = None
+        if parsed.reading is not None:
+            r = parsed.reading
+            purpose = None if r.purpose == "none" else r.purpose
+            reading = ModelReading(intent=r.intent, purpose=purpose, customer_message=r.customer_message or None)
+        return DrafterResult(drafts=kept[:count], usage=outcome.usage, reading=reading, rejected=rejected)
+
+    def floor_input(self, plan: DraftPlan, ctx: Context) -> FloorInput:
+        return FloorInput(
+            customer=plan.customer,
+            question=plan.question,
+            message=ctx.answers,
+            related=ctx.related,
+            tainted=(*ctx.tainted, *self.planted()),
+            theirs=ctx.theirs,
+            trusted=ctx.trusted,
+            promise=ctx.promise,
+        )
 
     @staticmethod
     def _allow_follow_up(plan: DraftPlan, ctx: Context, drafts: list[Draft]) -> None:
@@ -153,15 +264,15 @@ class LLMDrafter:
             plan.extra_facts.append(promise)
 
 
-def read(completion: ParsedChatCompletion[ModelDrafts]) -> ModelDrafts:
-    if not completion.choices:
-        raise DrafterUnavailable(EMPTY)
-    message = completion.choices[0].message
-    if message.refusal:
-        raise Declined(REFUSED)
-    if message.parsed is None:
-        raise DrafterUnavailable(EMPTY)
-    return message.parsed
+def cut_reason(outcome: Outcome) -> str | None:
+    """Why the answer ended before its JSON did, in words for staff (None: it ended normally)."""
+    if outcome.stopped == "too_long":
+        return "the answer ran longer than the schema allows and was cut off"
+    if outcome.stopped == "deadline":
+        return "the answer ran out of time (OPENAI_TIMEOUT)"
+    if outcome.finish_reason == "length":
+        return "the answer ran into the token limit"
+    return None
 
 
 def known_source(source: str, shown: frozenset[str]) -> bool:
@@ -169,24 +280,23 @@ def known_source(source: str, shown: frozenset[str]) -> bool:
     return source in shown or any(s.split("#", 1)[0] == source for s in shown)
 
 
-def to_drafts(parsed: ModelDrafts, ctx: Context, limit: int, passages: list[Passage] | None = None) -> list[Draft]:
+def to_drafts(items: list[schema.ModelDraft], ctx: Context, channel: str, passages: list[Passage]) -> list[Draft]:
+    """Drafts on the plan's channel (never the model's choice), citing only what the model was shown."""
     drafts: list[Draft] = []
-    for item in parsed.drafts:
+    for item in items:
         text = item.text.strip()
-        if not text or len(text) > MAX_DRAFT_CHARS or any(d.text == text for d in drafts):
+        if not text or any(d.text == text for d in drafts):
             continue
         cited = list(dict.fromkeys(s.strip() for s in item.sources))
         sources = [s for s in cited if known_source(s, ctx.sources)]
         if len(sources) < len(cited):
             log.info("dropped %d source id(s) the model was not shown", len(cited) - len(sources))
-        if not sources and passages:
-            # Every draft shows where its facts came from: when the model's citations were wrong or
-            # missing, cite the passages shown to it whose facts the draft states.
+        if not sources:
+            # When the model's citations were wrong or missing, cite the passages shown to it whose
+            # facts the draft states; a draft with none is caught by the floor.
             sources = grounding(text, [p for p in passages if p.source in ctx.sources])
-        drafts.append(Draft(text=text, channel=item.channel, sources=sources))
-    if not drafts:
-        raise DrafterUnavailable(EMPTY)
-    return drafts[:limit]
+        drafts.append(Draft(text=text, channel=channel, sources=sources))  # type: ignore[arg-type]
+    return drafts
 
 
 def grounding(text: str, passages: list[Passage]) -> list[str]:
@@ -198,13 +308,3 @@ def grounding(text: str, passages: list[Passage]) -> list[str]:
         return list(dict.fromkeys(backed))
     ranked = sorted(((overlap(text, p.text), p.source) for p in passages), reverse=True)
     return [source for shared, source in ranked[:2] if shared >= MIN_SHARED_WORDS]
-
-
-MIN_SHARED_WORDS = 3
-
-
-def usage_of(completion: ParsedChatCompletion[ModelDrafts]) -> Usage:
-    u = completion.usage
-    if u is None:
-        return Usage()
-    return Usage(prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens, total_tokens=u.total_tokens)

@@ -13,6 +13,8 @@ import re
 import sys
 from pathlib import Path
 
+from bot.core.plan import PURPOSES
+
 _CHECKOUT = Path(__file__).resolve().parents[2] / "prompts"  # a checkout or an editable install
 _INSTALLED = Path(sys.prefix) / "share" / "rapport" / "prompts"  # a regular install (pyproject data-files)
 PROMPTS_DIR = _CHECKOUT if _CHECKOUT.is_dir() or not _INSTALLED.is_dir() else _INSTALLED
@@ -24,6 +26,9 @@ REQUIRED = (
     "refine",
     "intent_reply",
     "intent_outreach",
+    "message",
+    "example",
+    *(f"purpose/{p}" for p in (*PURPOSES, "none")),
     "styles/shorter",
     "styles/formal",
     "styles/warmer",

@@ -13,12 +13,12 @@ import threading
 from bot.core.answer import Answer, CustomerRef, Draft, Fact, GuardReport, MessageRef, ReadingInfo, Warning
 from bot.core.drafting import NO_PROGRESS, STYLES, Drafter, DrafterUnavailable, Progress, Style
 from bot.core.plan import Backing, DraftPlan, Facts, Intent, Passage, Reading
+from bot.guard import GuardContext, body_sentences, guard_drafts
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.cadence import consent_warnings, contact_state, unanswered_warning
 from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle
 from bot.services.facts import customer_fact_passages
-from bot.services.guard import GuardContext, body_sentences, guard_drafts
 from bot.services.identify import identify
 from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.perks import perk_for, renewal_of
@@ -95,7 +95,9 @@ class Assistant:
             progress.status(f"Writing a draft for {customer.display_name}…")
         drafts = self._drafts(plan, answer, progress) if may_draft else []
         with self._cpu:
+            rejected = answer.guard.violations  # model drafts the quality floor dropped (unusable_draft)
             answer.drafts, answer.guard = self.guard(plan, drafts)
+            answer.guard.violations[:0] = rejected
         if answer.mode == "llm" and drafts and not answer.drafts:
             # Every model draft broke a rule: offer the offline drafts rather than nothing.
             self._add_guarded(plan, compose(plan), answer, replace=True)
@@ -123,7 +125,7 @@ class Assistant:
         """No customer: when the question names nobody and the playbook answers it, it asks a fact."""
         if customer_id or answer.candidates or snap.finder.names_someone(question):
             return
-        if self.reader(snap).verdict(question, None).reply:
+        if self.reader(snap).asks_for_a_draft(question):
             return  # "can you draft a reply?" asks for a draft, not a fact: for whom is the question
         facts = snap.facts.choose(None, topic_of(question, None), None)
         if not facts.answer and not facts.related and not facts.staff:
@@ -244,6 +246,7 @@ class Assistant:
             try:
                 result = self.drafter.draft(plan, progress)
             except DrafterUnavailable as exc:
+                answer.usage = exc.usage
                 answer.warnings.append(Warning(code="llm_unavailable", message=str(exc)))
             else:
                 answer.usage = result.usage
@@ -328,11 +331,9 @@ class Assistant:
 
     @classmethod
     def guard_context(cls, snap: Snapshot, plan: DraftPlan) -> GuardContext:
-        backing = cls.backing(snap, plan)
-        # The guard weighs the customer's history itself (what they said backs amounts and dates, never
-        # an offer); content titles back links only.
-        facts = [*backing.binding, *backing.promises, *(f"{i.title} {i.url or ''}" for i in plan.ideas)]
-        return GuardContext(customer=plan.customer, facts=facts, identities=snap.identities)
+        """The guard weighs each source by trust (bot/guard/context.py): offers, prices and links rest only
+        on `binding`; content titles back nothing, their URLs are in `links`."""
+        return GuardContext(customer=plan.customer, backing=cls.backing(snap, plan), identities=snap.identities)
 
 
 def _reading_info(reading: Reading) -> ReadingInfo:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.core.answer import Cadence, Warning
+from bot.core.bounds import days_after
 from bot.knowledge.models import FREQUENCY_DAYS, Customer, HistoryEntry
 
 
@@ -51,7 +52,7 @@ def contact_state(customer: Customer, today: dt.date) -> ContactState:
     if window is None:
         return ContactState(last, None, False, False, accepts)
     if last is not None:
-        next_allowed = last + dt.timedelta(days=window)
+        next_allowed = days_after(last, window)  # 9999-12-31 has no later date
         return ContactState(last, next_allowed, today < next_allowed, today > next_allowed, accepts)
     start = relationship_start(customer)
     overdue = start is not None and (today - start).days > window

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.drafting import Drafter
+from bot.knowledge.lint import Planted
 from bot.services.ask import Assistant
 from bot.services.health import Health
 from bot.services.knowledge import Knowledge
@@ -19,18 +20,24 @@ class Services:
     health: Health = field(default_factory=Health)
 
 
-def make_drafter(settings: Settings) -> Drafter | None:
-    """The language-model drafter when a key is configured, else None (offline drafts)."""
+def make_drafter(settings: Settings, knowledge: Knowledge | None = None) -> Drafter | None:
+    """The language-model drafter when a key is configured, else None (offline drafts).
+
+    With `knowledge`, the model's quality floor measures meaning with the index's embedding model
+    (already loaded) and knows the folder's text that reads as instructions to a model.
+    """
     if not settings.llm_enabled:
         return None
     from bot.llm.drafter import LLMDrafter  # imports openai only when a key is configured
 
-    return LLMDrafter(settings)
+    if knowledge is None:
+        return LLMDrafter(settings)
+    planted = Planted(lambda: knowledge.snapshot().kb)
+    return LLMDrafter(settings, embed=knowledge.index.embedder, planted=planted)
 
 
 def build_services(settings: Settings) -> Services:
     health = Health()
     knowledge = Knowledge(settings, health=health)
-    return Services(
-        settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, make_drafter(settings)), health=health
-    )
+    drafter = make_drafter(settings, knowledge)
+    return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, drafter), health=health)

@@ -13,7 +13,7 @@ import re
 from bot.core.answer import Draft
 from bot.core.plan import DraftPlan, human_date
 from bot.knowledge.models import Channel, Customer
-from bot.services.guard import NUMBER_WORDS
+from bot.language.numbers import NUMBER_WORDS
 from bot.services.outreach import outreach_body
 from bot.services.voice import fact_sentence, said_to_them
 

@@ -9,22 +9,21 @@ segment's terms, does not apply to them. `## Staff only` sentences are kept apar
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
-import blingfire
 import numpy as np
 
 from bot.core.plan import Facts, Passage
 from bot.index.store import VectorStore
 from bot.knowledge.models import Customer, PlaybookDoc, fact_text
+from bot.language.text import content_stems
 from bot.services.meaning import Meaning
 from bot.services.reading import lexicon
-from bot.services.retrieval import content_stems
-from bot.services.text import COMMON_WORDS, NAME_WORD_RE, fold, words
+from bot.services.sentences import PlaybookSentences, Sentence, split_sentences
+from bot.services.text import words
+from bot.services.variants import Applies, FactValues, marks
 
 MIN_SENTENCE = 0.30  # cosine similarity of MiniLM: below this a sentence is not on the subject
 KEEP_WITHIN = 0.18  # ...and within this of the best sentence
@@ -49,215 +48,6 @@ WHEN_RE = re.compile(
 )
 LEXICAL = 0.03  # hybrid retrieval: per word of their message the sentence shares, weighted by rarity (up to 3)
 SEARCH_N = 12
-# The terms that mark a passage as for the other segment ("Wholesale prices", "Retail terms").
-SEGMENT_TERMS = {
-    "b2b": frozenset({"wholesale", "trade", "business", "businesses", "b2b", "corporate", "commercial", "reseller"}),
-    "b2c": frozenset({"retail", "personal", "consumer", "consumers", "household", "b2c", "individuals"}),
-}
-
-
-@dataclass(frozen=True)
-class Sentence:
-    source: str  # "playbook/prices.md#L7"
-    text: str
-    title: str
-    heading: str
-    staff_only: bool
-
-    @property
-    def in_context(self) -> str:
-        """What is embedded: the sentence with its page title and heading, so 'It costs £5' has a subject."""
-        where = f"{self.title} — {self.heading}" if self.heading else self.title
-        return f"{where}: {self.text}"
-
-    @property
-    def parts(self) -> list[str]:
-        """What is scored: the sentence in context and, for a list ("…; house filter blend £18.00/kg; …"),
-        each item in context too, so one item of a long list is found by its own meaning."""
-        items = [i.strip() for i in self.text.split(";") if i.strip()]
-        if len(items) < 2:
-            return [self.in_context]
-        where = f"{self.title} — {self.heading}" if self.heading else self.title
-        label = LABEL_RE.match(self.text)
-        lead = label.group(0) if label else ""
-        return [self.in_context, *(f"{where}: {'' if i.startswith(lead) else lead}{i}" for i in items)]
-
-    @property
-    def path(self) -> str:
-        return self.source.split("#", 1)[0]
-
-
-def split_sentences(text: str) -> list[tuple[int, str]]:
-    """(character offset, sentence) for each sentence of a paragraph; line breaks inside are kept apart."""
-    if not text.strip():
-        return []
-    _, offsets = blingfire.text_to_sentences_and_offsets(text)
-    return [(start, " ".join(text[start:end].split())) for start, end in offsets if text[start:end].strip()]
-
-
-def sentences_of(doc: PlaybookDoc) -> list[tuple[int, list[Sentence]]]:
-    """Each paragraph of a page (by its first line), cut into sentences that each know their line."""
-    out: list[tuple[int, list[Sentence]]] = []
-    for section in doc.sections:
-        start, lines = section.line, section.text.splitlines()
-        paragraphs: list[tuple[int, list[str]]] = []
-        for offset, line in enumerate([*lines, ""]):
-            if line.strip():
-                if not paragraphs or paragraphs[-1][1] == []:
-                    paragraphs.append((start + offset, [line]))
-                else:
-                    paragraphs[-1][1].append(line)
-            elif paragraphs and paragraphs[-1][1]:
-                paragraphs.append((0, []))
-        for first, para in paragraphs:
-            if not para:
-                continue
-            raw = "\n".join(para)
-            found = [
-                Sentence(
-                    source=f"{doc.path}#L{first + raw[:at].count(chr(10))}",
-                    text=text,
-                    title=doc.title,
-                    heading=section.heading or "",
-                    staff_only=section.staff_only,
-                )
-                for at, text in split_sentences(raw)
-            ]
-            out.append((first, found))
-    return out
-
-
-class PlaybookSentences:
-    """Every playbook sentence, by the paragraph it is in (the index stores paragraphs)."""
-
-    def __init__(self, playbook: Iterable[PlaybookDoc]) -> None:
-        self.by_paragraph: dict[str, list[Sentence]] = {}
-        for doc in playbook:
-            if doc.perks:
-                continue  # a perk is offered for its purpose only, within its interval (services.perks)
-            for first, found in sentences_of(doc):
-                self.by_paragraph[f"{doc.path}#L{first}"] = found
-
-    def all(self) -> list[Sentence]:
-        return [s for found in self.by_paragraph.values() for s in found]
-
-
-@dataclass
-class FactValues:
-    """Every value each `facts` key takes across the folder: the variants a sentence may be about."""
-
-    by_key: dict[str, set[str]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, customers: Iterable[Customer]) -> FactValues:
-        by_key: dict[str, set[str]] = {}
-        for c in customers:
-            for key, value in c.facts.items():
-                if isinstance(value, str):
-                    by_key.setdefault(key, set()).add(value)
-        return cls(by_key)
-
-
-def _marks(text: str) -> frozenset[str]:
-    return frozenset(w for w in words(text) if len(w) > 2 and not w.isdigit() and w not in COMMON_WORDS)
-
-
-CALENDAR = frozenset(w.lower() for w in [*calendar.month_name, *calendar.day_name] if w)
-
-
-def _calendar(value: str) -> bool:
-    return bool(_marks(value)) and _marks(value) <= CALENDAR
-
-
-def _name_part(value: str) -> str:
-    """'Classic bouquet, fortnightly, Thursdays' -> 'Classic bouquet'; 'Reformer Unlimited (annual)' -> …"""
-    return re.split(r"[,(;]", value, maxsplit=1)[0]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One of the customer's `facts` values against the other values that key takes in the folder:
-    the words only theirs has, and the words only another's has ('Mat & Reformer 8' vs 'Reformer
-    Unlimited': unlimited vs mat). Another's is named by a capitalised word, as names are."""
-
-    ours: frozenset[str]
-    others: frozenset[str]
-    names: bool = True  # others must be written with a capital (plan names); False for segment terms
-
-    def about_another(self, scope: str) -> bool | None:
-        """True: the scope is about another variant; False: about theirs; None: neither."""
-        said = frozenset(words(scope))
-        if said & self.ours:
-            return False
-        named = {fold(w) for w in NAME_WORD_RE.findall(scope) if w[0].isupper()} if self.names else said
-        return True if frozenset(words(" ".join(named))) & self.others else None
-
-
-@dataclass
-class Applies:
-    """Whether a sentence applies to one customer: not another plan's, not the other segment's."""
-
-    customer: Customer
-    values: FactValues
-
-    @cached_property
-    def variants(self) -> list[Variant]:
-        found: list[Variant] = []
-        for key, value in self.customer.facts.items():
-            if not isinstance(value, str):
-                continue
-            mine = _marks(_name_part(value))
-            name = _name_part(value).strip().lower()
-            theirs = [
-                _marks(_name_part(v)) for v in self.values.by_key.get(key, ()) if _name_part(v).strip().lower() != name
-            ]
-            shared = frozenset().union(*theirs) if theirs else frozenset()
-            ours, others = mine - shared, shared - mine
-            if ours and others:
-                found.append(Variant(ours, others))
-        segment = self.customer.segment
-        other = "b2c" if segment == "b2b" else "b2b"
-        found.append(Variant(SEGMENT_TERMS[segment], SEGMENT_TERMS[other], names=False))
-        return found
-
-    def scopes(self, sentence: Sentence, text: str | None = None) -> list[str]:
-        text = sentence.text if text is None else text
-        label = LABEL_RE.match(text)
-        return [label.group(0) if label else "", text, sentence.heading, sentence.title]
-
-    def __call__(self, sentence: Sentence, text: str | None = None) -> bool:
-        """The nearest scope that names a variant decides: the sentence's own label ("Wholesale prices: …"),
-        then the sentence, its heading, its page title."""
-        for variant in self.variants:
-            for scope in self.scopes(sentence, text):
-                verdict = variant.about_another(scope)
-                if verdict is not None:
-                    if verdict:
-                        return False
-                    break
-        return True
-
-    def narrowed(self, sentence: Sentence) -> Sentence | None:
-        """The sentence as it applies to them: a list ("£52.20 for Mat members; £49.30 for Unlimited
-        members") keeps only the items that are not another variant's; None when nothing applies."""
-        if not self(sentence):
-            return None
-        label = LABEL_RE.match(sentence.text)
-        lead = label.group(0) if label else ""
-        items = [i.strip() for i in sentence.text[len(lead) :].split(";") if i.strip()]
-        if len(items) < 2:
-            return sentence
-        kept = [i for i in items if self(sentence, i)]
-        if not kept:
-            return None
-        if len(kept) == len(items):
-            return sentence
-        text = lead + "; ".join(i.rstrip(".") for i in kept) + "."
-        return Sentence(sentence.source, text, sentence.title, sentence.heading, sentence.staff_only)
-
-    def mentions_theirs(self, sentence: Sentence) -> bool:
-        said = frozenset(words(sentence.text))
-        return any(said & v.ours for v in self.variants[:-1])
 
 
 class FactChooser:
@@ -278,8 +68,6 @@ class FactChooser:
                 counts[w] = counts.get(w, 0) + 1
         # Rarity of each word across the playbook: "brew" in 3 sentences says more than "coffee" in 40.
         self.rarity = {w: 1.0 / n for w, n in counts.items()}
-        # A word in more than a quarter of the sentences (and more than two) is the trade's, not a subject.
-        self.subject_rarity = 1.0 / max(2.0, 0.25 * len(everything))
         self.values = FactValues.of(customers)
         self.store = store
         self.meaning = meaning
@@ -299,7 +87,7 @@ class FactChooser:
         if not queries:
             return facts
         scored = self._score(queries, message is not None)
-        applies = Applies(customer, self.values) if customer else None
+        applies = Applies(customer, self.values, self.sentences.page_words) if customer else None
         public = [(s, x) for s, x in scored if not x.staff_only]
         if applies is not None:
             public = [(s, n) for s, x in public if (n := applies.narrowed(x)) is not None]
@@ -370,7 +158,7 @@ class FactChooser:
         return [
             Passage(source=p.source, text=p.text, score=round(float(sim), 3), kind="customer_fact")
             for p, sim in zip(passages, sims, strict=True)
-            if sim >= MIN_CUSTOMER_FACT or _marks(p.text.split(":", 1)[-1]) & said
+            if sim >= MIN_CUSTOMER_FACT or marks(p.text.split(":", 1)[-1]) & said
         ]
 
     def _answering(self, asked: str, chosen: list[Passage]) -> tuple[list[Passage], list[Passage]]:
@@ -387,11 +175,10 @@ class FactChooser:
     def on_subject(self, asks: list[str], sentence: str, sim: float) -> bool:
         """Close in meaning is not enough when the model only sees the same kind of thing ("how much to fit
         studded tyres" vs "a brake bleed costs £35"): a sentence answers when it is very close, or shares a
-        word of substance with the question, one that few playbook sentences use (not "cost")."""
+        word of substance with the question (not one that only says what kind of value is asked, "cost")."""
         if sim >= CLEARLY:
             return True
-        shared = content_stems(" ".join(asks)) & content_stems(sentence) - kind_words()
-        return any(self.rarity.get(w, 1.0) >= self.subject_rarity for w in shared)
+        return bool(content_stems(" ".join(asks)) & content_stems(sentence) - kind_words())
 
     def _uncovered(self, message: str | None, chosen: list[Passage]) -> list[str]:
         """The questions in their message that no chosen fact comes close to."""
@@ -448,6 +235,3 @@ def customer_fact_passages(customer: Customer) -> list[Passage]:
         )
         for key, value in customer.facts.items()
     ]
-
-
-LABEL_RE = re.compile(r"^[^:.!?]{2,60}:\s")  # "Wholesale prices (per kg, excluding VAT): …"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -19,20 +20,21 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.answer import Answer
+from bot.guard import Identities
 from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
 from bot.knowledge import folder
-from bot.knowledge.folder import KnowledgeBase
+from bot.knowledge.folder import BrokenCustomer, KnowledgeBase
 from bot.knowledge.models import Customer
 from bot.knowledge.writer import append_history, erase_file, history_line
 from bot.services.drafts import response_time
 from bot.services.facts import FactChooser
 from bot.services.feedback import FeedbackLog
-from bot.services.guard import Identities
 from bot.services.health import Health
 from bot.services.lookup import CustomerFinder
 from bot.services.meaning import Meaning
-from bot.services.text import words
+from bot.services.text import fold, words
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,27 @@ class ForgetResult:
     erased_from_index: bool
 
 
+@dataclass(frozen=True)
+class ErasureTarget:
+    """What `forget` would erase: a customer file, readable or not, and how to name it to a person."""
+
+    path: str
+    customer_id: str | None  # None: a file too broken to name its id
+    name: str | None
+    broken: BrokenCustomer | None = None
+
+    @property
+    def shown(self) -> str:
+        who = " ".join(filter(None, [self.name, f"({self.customer_id})" if self.customer_id else None]))
+        return ", ".join(filter(None, [who, self.path])) + (" (the file has errors)" if self.broken else "")
+
+
 class UnknownCustomer(LookupError):
     pass
+
+
+class BrokenFile(LookupError):
+    """The customer's file cannot be read: the message says which file, which line, and what to do."""
 
 
 class Knowledge:
@@ -150,10 +171,66 @@ class Knowledge:
     def customer(self, customer_id: str) -> Customer:
         found = self.snapshot().kb.customers.get(customer_id)
         if found is None:
-            found = self.reload().kb.customers.get(customer_id)
+            snap = self.reload()
+            found = snap.kb.customers.get(customer_id)
+            broken = next((b for b in snap.kb.broken if b.id == customer_id), None)
+            if found is None and broken is not None:
+                raise BrokenFile(broken.explanation)
         if found is None:
             raise UnknownCustomer(f"no customer with id '{customer_id}' in {self.root}/customers")
         return found
+
+    def broken_for(self, query: str) -> list[BrokenCustomer]:
+        """Customer files that cannot be read and that the query names (file name, raw name, email or id)."""
+        return broken_matches(self.snapshot().kb.broken, query)
+
+    def explain_not_found(self, answer: Answer, asked: str) -> list[BrokenCustomer]:
+        """When nobody was found but `asked` names a customer file with errors, the not-found warning
+        says which file, which line, and to run `rapport check` (the customer is not just "unknown")."""
+        if answer.customer is not None or "customer_not_found" not in answer.codes():
+            return []
+        broken = self.broken_for(asked)
+        if broken:
+            text = "; ".join(b.explanation for b in broken)
+            for warning in answer.warnings:
+                if warning.code == "customer_not_found":
+                    warning.message = text
+        return broken
+
+    def erasure_target(self, ref: str) -> ErasureTarget:
+        """The customer file `ref` names: an id, or a file path (relative to here or to the knowledge
+        folder). A file with errors can always be erased: erasure never waits on a parse."""
+        kb = self.reload().kb
+        path = self._customer_path(ref)
+        if path is not None:
+            customer = kb.customer_by_path(path)
+            if customer is not None:
+                return ErasureTarget(path, customer.id, customer.name)
+            broken = kb.broken_by_path(path)
+            if broken is None:  # a file that was never listed (an undecodable name): erase it by its path
+                return ErasureTarget(path, None, None)
+            return ErasureTarget(path, broken.id, broken.name, broken)
+        customer = kb.customers.get(ref)
+        if customer is not None:
+            return ErasureTarget(customer.path, customer.id, customer.name)
+        broken = next((b for b in kb.broken if b.id == ref), None)
+        if broken is not None:
+            return ErasureTarget(broken.path, ref, broken.name, broken)
+        raise UnknownCustomer(f"no customer with id '{ref}' in {self.root}/customers (give an id or the file's path)")
+
+    def _customer_path(self, ref: str) -> str | None:
+        """`ref` as a path of a file under customers/, relative to the knowledge folder; None if it is not one."""
+        if "/" not in ref and not ref.endswith(".md"):
+            return None
+        root = self.root.resolve()
+        for candidate in (Path(ref), self.root / ref):
+            try:
+                rel = candidate.absolute().parent.resolve().relative_to(root) / candidate.name
+            except (ValueError, OSError, RuntimeError):
+                continue
+            if rel.parts[:1] == ("customers",) and os.path.lexists(root / rel):
+                return rel.as_posix()
+        raise UnknownCustomer(f"{ref} is not a file under {self.root}/customers")
 
     def add_note(
         self, customer_id: str, text: str, channel: str = "chat", direction: str = "out", author: str | None = None
@@ -165,19 +242,21 @@ class Knowledge:
         indexed = self._try_sync()
         return NoteResult(customer_id, customer.path, number, indexed)
 
-    def forget(self, customer_id: str) -> ForgetResult:
-        """Erase a customer: recorded first, so a crash at any later step is finished by the next sync."""
-        customer = self.customer(customer_id)
-        self.index.erasures.begin(customer_id, [customer.path])
+    def forget(self, ref: str | ErasureTarget) -> ForgetResult:
+        """Erase a customer (`ref`: an id, a file path or an erasure target), readable or not: recorded
+        first, so a crash at any later step is finished by the next sync."""
+        target = ref if isinstance(ref, ErasureTarget) else self.erasure_target(ref)
+        self.index.erasures.begin(target.customer_id, [target.path])
         failpoint("erasure-recorded")
-        erase_file(self.root / customer.path)
+        erase_file(self.root / target.path)
         failpoint("file-erased")
-        self.feedback.forget_customer(customer_id)
+        if target.customer_id:
+            self.feedback.forget_customer(target.customer_id)
         failpoint("feedback-scrubbed")
         erased = self._try_sync()
         if erased:
             self.index.reaper.drain()  # the old generation leaves the disk before `forget` returns
-        return ForgetResult(customer_id, customer.path, erased)
+        return ForgetResult(target.customer_id or target.path, target.path, erased)
 
     def _try_sync(self) -> bool:
         try:
@@ -226,3 +305,18 @@ class Follower:
         self.reloads += 1
         health.report("index", True)
         log.info("index updated by its owner: reloaded in %.2f s", time.monotonic() - started)
+
+
+def broken_matches(broken: list[BrokenCustomer], query: str) -> list[BrokenCustomer]:
+    """Broken customer files a query names: every word of the file name or of the raw name line is
+    in the query, or the query holds the raw email or id."""
+    asked = set(words(query))
+    lowered = fold(query)
+    found: list[BrokenCustomer] = []
+    for b in broken:
+        stem = words(Path(b.path).stem)
+        named = words(b.name or "")
+        exact = [x for x in (b.email, b.id) if x and len(x) >= 3]
+        if (stem and set(stem) <= asked) or (named and set(named) <= asked) or any(fold(x) in lowered for x in exact):
+            found.append(b)
+    return found

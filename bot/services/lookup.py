@@ -109,8 +109,9 @@ class NameIndex:
         self.company_shape: dict[str, tuple[int, str]] = {}  # customer id -> (company words, leading word)
         self.role_size: dict[str, int] = {}
         for c in customers.values():
-            parts = words(c.name)
-            self._add(parts[0], c.id, "first")
+            parts = words(c.name)  # empty for a name in a script without ASCII letters after folding
+            if parts:
+                self._add(parts[0], c.id, "first")
             for part in parts[1:]:
                 self._add(part, c.id, "last")
                 if "'" in part or "’" in part:  # O'Connor is also written "OConnor" or "O Connor"

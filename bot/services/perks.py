@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core.bounds import days_after
 from bot.core.plan import PerkOffer, Renewal
 from bot.knowledge.models import Customer, PlaybookDoc
-from bot.services.facts import split_sentences
+from bot.services.sentences import split_sentences
 from bot.services.text import COMMON_WORDS, fold, stem, stems, words
 
 
@@ -50,7 +51,7 @@ def perk_for(customer: Customer, playbook: list[PlaybookDoc], today: dt.date) ->
     for doc, perk in allowed:
         last = last_given(customer, perk.name)
         if last and perk.every_days and (today - last).days < perk.every_days:
-            again = last + dt.timedelta(days=perk.every_days)
+            again = days_after(last, perk.every_days)  # a history date of 9999-12-31 has no later one
             waiting.append(f"{perk.name} was given on {last.isoformat()} (again from {again.isoformat()})")
             continue
         return PerkOffer(perk=perk, source=doc.path, text=_about(doc, perk.name)), ""

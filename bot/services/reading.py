@@ -134,6 +134,7 @@ def colon_paste(question: str, customer: Customer | None) -> str | None:
 
 DIRECTION_LEAN = 0.04  # how far a request leans to one twin of the direction pairs to count
 REPLY_MIN = 0.45  # similarity to a reply example for a request that plainly asks for a reply
+ASKS_FOR_DRAFT = 0.6  # this close to a reply example, a request with no one in it asks for a draft, not a fact
 
 
 @dataclass(frozen=True)
@@ -212,15 +213,16 @@ class Reader:
         if said:
             text = self.without_staff_ask(what or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer said or asked"
+        if context.strip():
+            thread = quoted(context) or context.strip()
+            return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         wished, wanted = spoken(question, customer, wish=True)
         if wished and not self.purpose(question, customer)[1]:
             text = self.without_staff_ask(wanted or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
-        if not self.verdict(question, customer).reply and self.complaint(_without_names(question, customer)):
+        described = self.without_staff_ask(_without_names(question, customer))
+        if len(described.split()) >= 4 and not self.verdict(question, customer).reply and self.complaint(described):
             return CustomerMessage(text=question, origin="pasted"), "the request describes a problem they had"
-        if context.strip():
-            thread = quoted(context) or context.strip()
-            return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         return None, ""
 
     def without_staff_ask(self, text: str) -> str:
@@ -277,6 +279,12 @@ class Reader:
             whole <= -OUTREACH_MARGIN and float(sims[0][: len(lex.reply)].max()) >= REPLY_MIN
         )
         return Verdict(found, outreach=outreach, reply=reply)  # type: ignore[arg-type]
+
+    def asks_for_a_draft(self, question: str) -> bool:
+        """The request is a staff member asking for a reply ("can you draft a reply?"), whatever it is about."""
+        if self.meaning is None:
+            return False
+        return float(self.meaning.similarity([question], list(lexicon().reply)).max()) >= ASKS_FOR_DRAFT
 
     def _lean(self, query: str) -> float:
         """Positive when the request leans to replying, negative to reaching out (twin wordings)."""

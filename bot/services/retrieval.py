@@ -11,7 +11,7 @@ import re
 from bot.core.plan import Passage, PassageKind
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer, HistoryEntry
-from bot.services.text import QUESTION_WORDS, stem, words
+from bot.services.text import words
 
 MIN_PLAYBOOK_SCORE = 0.3
 MIN_HISTORY_SCORE = 0.25
@@ -81,13 +81,3 @@ def latest_inbound_entry(customer: Customer) -> HistoryEntry | None:
 def latest_inbound(customer: Customer) -> Passage | None:
     entry = latest_inbound_entry(customer)
     return entry_passage(customer, entry) if entry else None
-
-
-def content_stems(text: str) -> set[str]:
-    """Content words, stemmed (question words like 'should' and 'answer' do not count)."""
-    return {stem(w) for w in words(text) if len(w) > 3 and w not in QUESTION_WORDS}
-
-
-def overlap(a: str, b: str) -> int:
-    """Shared content words."""
-    return len(content_stems(a) & content_stems(b))

@@ -1,306 +1,35 @@
-"""Small text helpers shared by lookup, intent and the guard."""
+"""The text helpers now live in the language layer (`bot.language.text`); re-exported for the services."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
-
-SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")  # between sentences of a draft or a playbook paragraph
-WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-
-# Words that may be typed in lower case in a question without naming anyone. A name
-# that is also one of these ("Will", "May") is only taken when capitalised.
-# Asides meant for staff only ("Between us, we can stretch the discount if the client pushes").
-INTERNAL_ASIDES = (
-    r"\b(between (us|ourselves)|internal(ly)?|staff only|off the record|confidential|not for (customers|clients)"
-    r"|if (they|the client|the customer|he|she) (push|pushes|insist|insists|complain|complains)"
-    r"|room to (negotiate|move)|padded|our margins?|floor price|cost price|don't tell|do not tell"
-    r"|keep (this|it) to yourself|(only|just) if (asked|they ask|pressed))\b"
+from bot.language.text import (
+    COMMON_WORDS,
+    EMAIL_RE,
+    INTERNAL_ASIDES,
+    NAME_WORD_RE,
+    QUESTION_WORDS,
+    SENTENCE_RE,
+    capitalised_words,
+    fold,
+    key_stems,
+    stem,
+    stems,
+    touches,
+    words,
 )
 
-COMMON_WORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "ask",
-        "asked",
-        "at",
-        "back",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "best",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "customer",
-        "customers",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "down",
-        "draft",
-        "drafts",
-        "during",
-        "each",
-        "email",
-        "few",
-        "for",
-        "from",
-        "further",
-        "get",
-        "give",
-        "go",
-        "going",
-        "good",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "last",
-        "late",
-        "let",
-        "like",
-        "me",
-        "message",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "need",
-        "new",
-        "next",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "order",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "parcel",
-        "please",
-        "reach",
-        "reply",
-        "respond",
-        "same",
-        "say",
-        "send",
-        "sent",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "tell",
-        "than",
-        "thank",
-        "thanks",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "today",
-        "too",
-        "under",
-        "until",
-        "up",
-        "us",
-        "very",
-        "wants",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "write",
-        "yesterday",
-        "you",
-        "your",
-        "yours",
-        "check",
-        "follow",
-        "answer",
-        "up",
-        "week",
-        "month",
-        "call",
-        "text",
-        "note",
-        "about",
-        "regarding",
-        "re",
-        "fw",
-        "hi",
-        "hello",
-        "dear",
-        "may",
-        "june",
-        "april",
-        "august",
-        "mark",
-        "bill",
-        "rose",
-        "grace",
-        "hope",
-        "joy",
-        "faith",
-        "summer",
-        "autumn",
-        "sunny",
-        "chance",
-    ]
-)
-
-
-# Words of a staff member's question that say nothing about its subject (for matching the question
-# against playbook sentences; COMMON_WORDS above is for names, and keeps words like "late" and "order").
-QUESTION_WORDS = COMMON_WORDS - frozenset(
-    [
-        "late",
-        "parcel",
-        "order",
-        "email",
-        "call",
-        "text",
-        "note",
-        "week",
-        "month",
-        "check",
-        "message",
-        "sent",
-        "send",
-        "follow",
-        "today",
-        "yesterday",
-    ]
-)
-
-
-# Letters that Unicode does not split into a base letter and an accent ("Sørensen" -> "sorensen").
-UNDECOMPOSABLE = str.maketrans(
-    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
-    | {"þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"}
-)
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents, so 'Zoë' matches 'zoe'."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.translate(UNDECOMPOSABLE))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
-POSSESSIVE_RE = re.compile(r"['’]s$")
-
-
-def words(text: str) -> list[str]:
-    """Folded word tokens, possessives removed ("Jane's" -> "jane")."""
-    return [POSSESSIVE_RE.sub("", w) if "'" in w or "’" in w else w for w in WORD_RE.findall(fold(text))]
-
-
-NAME_WORD_RE = re.compile(r"\b[^\W\d_][\w'’-]*")
-
-
-def capitalised_words(text: str) -> set[str]:
-    """Folded forms of the words written with a capital letter (not at sentence start only)."""
-    return {POSSESSIVE_RE.sub("", fold(w)) for w in NAME_WORD_RE.findall(text) if w[0].isupper()}
-
-
-def stem(word: str) -> str:
-    """A light suffix-stripper: enough to match 'calls' with 'call' and 'codes' with 'code'."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
-        if suffix == "es" and not word[:-2].endswith(("x", "ch", "sh", "ss", "z")):
-            continue  # "prices" is "price" + s, "boxes" is "box" + es
-        if suffix == "s" and word.endswith("s") and len(word) >= 4 and not word.endswith(("ss", "us", "is")):
-            return word[:-1]  # "fees" is "fee"; "-ss", "-us", "-is" words take the rule below
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-@lru_cache(maxsize=16384)  # content titles, topics and avoid phrases come back on every answer
-def stems(text: str) -> frozenset[str]:
-    return frozenset(stem(w) for w in words(text) if len(w) > 2)
-
-
-@lru_cache(maxsize=16384)
-def key_stems(text: str) -> tuple[str, ...]:
-    """The stems that carry a phrase's meaning ('discount codes' -> discount, code)."""
-    keys = tuple(stem(w) for w in words(text) if len(w) > 3 and w not in COMMON_WORDS)
-    return keys or tuple(stem(w) for w in words(text))
-
-
-def touches(text: str, phrase: str) -> bool:
-    """Whether `text` brings up `phrase` (any of its key words): the strict test the avoid list needs."""
-    have = stems(text)
-    return any(k in have for k in key_stems(phrase))
+__all__ = [
+    "COMMON_WORDS",
+    "EMAIL_RE",
+    "INTERNAL_ASIDES",
+    "NAME_WORD_RE",
+    "QUESTION_WORDS",
+    "SENTENCE_RE",
+    "capitalised_words",
+    "fold",
+    "key_stems",
+    "stem",
+    "stems",
+    "touches",
+    "words",
+]

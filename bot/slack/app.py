@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.slack.dedup import event_dedup_middleware
 from bot.slack.errors import log_listener_error
 from bot.slack.listeners import register_listeners
+from bot.slack.retries import web_api_retries
 from bot.slack.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,12 +34,26 @@ def secret(settings: Settings, name: str) -> str:
     return str(text)
 
 
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client; SLACK_API_URL points it elsewhere (the tests' fake Slack)."""
-    if settings.slack_api_url:
-        base_url = settings.slack_api_url.rstrip("/") + "/"
-        return WebClient(token=token, base_url=base_url)
-    return WebClient(token=token)
+def web_client(settings: Settings, token: str | None = None, logger: logging.Logger | None = None) -> WebClient:
+    """A Web API client that retries what is safe to retry (retries.py); SLACK_API_URL points it elsewhere."""
+    base_url = settings.slack_api_url.rstrip("/") + "/" if settings.slack_api_url else WebClient.BASE_URL
+    return WebClient(token=token, base_url=base_url, retry_handlers=web_api_retries(), logger=logger)
+
+
+class ExpectedBoltWarnings(logging.Filter):
+    """Drops Bolt's start-up notes that our token is unused: we pass a client and an authorize function
+    on purpose (one auth.test, our retries), and with SLACK_BOT_TOKEN set Bolt said so on every start."""
+
+    QUIET = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.QUIET
+
+
+def quiet_bolt_start_up() -> None:
+    target = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, ExpectedBoltWarnings) for f in target.filters):
+        target.addFilter(ExpectedBoltWarnings())
 
 
 def single_workspace_authorize(settings: Settings, token: str) -> Callable[..., AuthorizeResult]:
@@ -75,6 +91,7 @@ def build_app(rt: Runtime, *, signing_secret: str | None = None, executor: Threa
     if signing_secret is None:
         value = settings.slack_signing_secret
         signing_secret = value.get_secret_value() if value is not None else ""
+    quiet_bolt_start_up()
     app = App(
         client=web_client(settings),
         authorize=single_workspace_authorize(settings, token),

@@ -8,13 +8,18 @@ import re
 COMMAND_CUSTOMER = "/customer"
 COMMAND_ADMIN = "/rapport"
 
-# Draft buttons: one actions block per draft, so ids repeat across blocks (Slack allows that)
+# Under each draft: one primary button (Log as sent), the refinements in an overflow menu, and Slack's
+# feedback buttons. One actions block per draft, so ids repeat across blocks (Slack allows that).
+ACTION_LOG_SENT = "draft_log_sent"
+ACTION_DRAFT_MENU = "draft_menu"  # overflow: shorter, more formal, warmer, regenerate
+ACTION_FEEDBACK = "draft_feedback"  # the feedback_buttons element (👍 / 👎)
+# Refinement buttons: ephemeral answers (Slack sends no message back for their clicks, and an overflow
+# option carries only 150 characters), and buttons on answers posted by earlier versions.
 ACTION_SHORTER = "draft_shorter"
 ACTION_FORMAL = "draft_formal"
 ACTION_WARMER = "draft_warmer"
 ACTION_REGENERATE = "draft_regenerate"
-ACTION_LOG_SENT = "draft_log_sent"
-ACTION_HELPFUL = "draft_helpful"
+ACTION_HELPFUL = "draft_helpful"  # modals (no feedback_buttons there) and older answers
 ACTION_NOT_HELPFUL = "draft_not_helpful"
 REFINE_STYLES: dict[str, str] = {
     ACTION_SHORTER: "shorter",
@@ -22,6 +27,13 @@ REFINE_STYLES: dict[str, str] = {
     ACTION_WARMER: "warmer",
     ACTION_REGENERATE: "regenerate",
 }
+STYLE_LABELS = {"shorter": "Shorter", "formal": "More formal", "warmer": "Warmer", "regenerate": "Regenerate"}
+REFINED_LABELS = {"shorter": "shorter", "formal": "more formal", "warmer": "warmer", "regenerate": "regenerated"}
+
+# How the request was read, corrected in one click: re-ask as a reply, or as outreach
+ACTION_INTENT_REPLY = "intent_reply"
+ACTION_INTENT_OUTREACH = "intent_outreach"
+BLOCK_INTENT = "intent"
 
 # Candidate buttons share one actions block, where action ids must be unique: pick_customer_0, _1, ...
 ACTION_PICK_PREFIX = "pick_customer_"
@@ -44,3 +56,5 @@ MAX_FALLBACK_TEXT = 3000  # well under the 40,000 of chat.postMessage: fallbacks
 MAX_CANDIDATES = 5
 
 PROGRESS_REACTION = "eyes"
+MAX_OPTION_VALUE = 150
+MAX_SUGGESTED_PROMPTS = 4  # assistant.threads.setSuggestedPrompts takes at most four

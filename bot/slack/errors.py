@@ -13,9 +13,11 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.error import URLError
 
 from pydantic import ValidationError
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,41 @@ def reference_id() -> str:
 
 def friendly(ref: str) -> str:
     return f"Sorry, something went wrong on my side and I couldn't finish that. Reference: `{ref}` (for your admin)."
+
+
+NOT_IN_CHANNEL = (
+    "I'm not a member of this channel, so I can't post or read there. "
+    "Invite me with `/invite @Rapport`, then ask again."
+)
+SLACK_BUSY = "Slack didn't take my answer just now (it was busy or unreachable). Please try again in a minute."
+MISSING_SCOPE = (
+    "Rapport lacks a Slack permission it needs here ({needed}). An admin should reinstall the app from manifest.yml."
+)
+
+
+def slack_error(exc: BaseException) -> str | None:
+    """Slack's error code, when the exception is a Web API error."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return None
+
+
+def slack_trouble(exc: BaseException, ref: str) -> str | None:
+    """What to tell a person when Slack refused or failed a call, or None when it was not Slack's doing."""
+    if isinstance(exc, SlackApiError):
+        error = exc.response.get("error")
+        if error in ("not_in_channel", "channel_not_found"):
+            return NOT_IN_CHANNEL
+        if error == "missing_scope":
+            return MISSING_SCOPE.format(needed=exc.response.get("needed") or "a scope")
+        if error in ("ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"):
+            return f"{SLACK_BUSY} Reference: `{ref}`."
+        if exc.response.status_code >= 500:
+            return f"{SLACK_BUSY} Reference: `{ref}`."
+        return None
+    if isinstance(exc, URLError | OSError):
+        return f"{SLACK_BUSY} Reference: `{ref}`."
+    return None
 
 
 def redact(text: str) -> str:
@@ -59,15 +96,20 @@ def install_redaction(logger: logging.Logger | None = None) -> None:
 
 @contextmanager
 def reported(tell: Callable[[str], None], what: str, **context: Any) -> Iterator[None]:
-    """Run a listener's work: on an unexpected error, log it with context and tell the person briefly."""
+    """Run a listener's work: on an error, log it with context and tell the person briefly what happened.
+
+    Slack's own refusals are named for what they are (not in the channel, busy, a missing permission);
+    anything else is "something went wrong" with a reference id that finds the traceback in the log.
+    """
     try:
         yield
-    except Exception:
+    except Exception as exc:
         ref = reference_id()
         details = " ".join(f"{k}={v}" for k, v in context.items() if v is not None)
-        log.exception("%s failed [ref %s] %s", what, ref, details)
+        code = slack_error(exc)
+        log.exception("%s failed [ref %s] %s%s", what, ref, details, f" slack_error={code}" if code else "")
         try:
-            tell(friendly(ref))
+            tell(slack_trouble(exc, ref) or friendly(ref))
         except Exception:
             log.exception("could not tell the user about error %s", ref)
 

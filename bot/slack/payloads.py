@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.knowledge.models import Channel
-from bot.slack.constants import MAX_BUTTON_VALUE, MAX_PRIVATE_METADATA
+from bot.slack.constants import MAX_BUTTON_VALUE, MAX_OPTION_VALUE, MAX_PRIVATE_METADATA
 
 
 class SlackModel(BaseModel):
@@ -86,7 +86,16 @@ class Container(SlackModel):
 class Action(SlackModel):
     action_id: str
     block_id: str = ""
-    value: str = ""
+    type: str = ""
+    value: str = ""  # a button's, or the chosen feedback button's
+    selected_option: dict[str, Any] | None = None  # an overflow menu's choice
+
+    @property
+    def chosen(self) -> str:
+        """What was picked: the button's value, or the overflow option's value."""
+        if self.selected_option is not None:
+            return str(self.selected_option.get("value") or "")
+        return self.value
 
 
 class ViewPayload(SlackModel):
@@ -123,6 +132,8 @@ class ShortcutMessage(SlackModel):
     user: str | None = None
     bot_id: str | None = None
     thread_ts: str | None = None
+    attachments: list[dict[str, Any]] = Field(default_factory=list)  # helpdesks and integrations post here
+    blocks: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class MessageShortcut(SlackModel):
@@ -131,6 +142,7 @@ class MessageShortcut(SlackModel):
     user: SlackUser
     channel: dict[str, Any]
     message: ShortcutMessage
+    response_url: str | None = None
 
     @property
     def channel_id(self) -> str:
@@ -159,6 +171,40 @@ class DraftState(SlackModel):
 
     def encode(self) -> str:
         return fit_value(self)
+
+
+class MenuChoice(SlackModel):
+    """The value of an overflow option (Slack caps it at 150 characters): what to do with which draft."""
+
+    s: str  # a style: shorter | formal | warmer | regenerate
+    d: str  # the draft id; its text is in the Log-as-sent button of the same actions block
+
+    def encode(self) -> str:
+        return fit_value(self, MAX_OPTION_VALUE, ())
+
+
+class FeedbackState(SlackModel):
+    """The value of a feedback button."""
+
+    v: Literal["helpful", "not_helpful"]
+    d: str
+    c: str = ""
+    o: str = ""
+
+    def encode(self) -> str:
+        return fit_value(self)
+
+
+class IntentState(SlackModel):
+    """ "Reply to their message" / "Reach out first": ask again, read the other way."""
+
+    c: str
+    i: Literal["reply", "outreach"]
+    q: str = ""
+    o: str = ""
+
+    def encode(self) -> str:
+        return fit_value(self, shrink=("q",))
 
 
 class PickState(SlackModel):

@@ -20,7 +20,6 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
@@ -33,6 +32,8 @@ from bot.services.watcher import KnowledgeWatcher
 from bot.slack.app import MissingSetting, build_app, secret, web_client
 from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
+from bot.slack.socket_mode import SocketModeHandler
+from bot.slack.startup import check_settings
 from bot.slack.weekly import start_weekly
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def required_tokens(settings: Settings, http: bool) -> dict[str, str]:
     return {name: secret(settings, name) for name in names}
 
 
-def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher | None:
+def start_knowledge(knowledge: Knowledge, stack: ExitStack, health: Health | None = None) -> KnowledgeWatcher | None:
     """Own the index for the process's lifetime and follow the folder; or read it, if another process owns it."""
     try:
         stack.enter_context(knowledge.index.lock())
@@ -122,7 +123,7 @@ def start_knowledge(knowledge: Knowledge, stack: ExitStack) -> KnowledgeWatcher 
         knowledge.reload()
         stack.callback(knowledge.follow().stop)
         return None
-    watcher = KnowledgeWatcher(knowledge)
+    watcher = KnowledgeWatcher(knowledge, health=health)
     watcher.start()  # before the first sync, so an edit made during it is not missed
     stack.callback(watcher.stop)
     report = watcher.sync_now()
@@ -144,6 +145,10 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
             file=sys.stderr,
         )
         return 2
+    problem = check_settings(settings, http)  # one line naming a wrong token, not a traceback
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     install_log_policy()
     # Hand the GIL over every 0.5 ms instead of 5 ms: an ack needs only ~2 ms of Python, but under
     # load it waits for the GIL behind answers being computed; shorter slices keep acks fast.
@@ -151,7 +156,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ExitStack() as stack:
         services = build_services(settings)
-        watcher = start_knowledge(services.knowledge, stack)
+        watcher = start_knowledge(services.knowledge, stack, services.health)
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
         start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
@@ -163,7 +168,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
                 log.info("Rapport is listening on http://%s:%d%s", host, port, EVENTS_PATH)
                 server.serve_forever()
             else:
-                handler = SocketModeHandler(app, app_token=tokens["slack_app_token"], web_client=web_client(settings))
+                handler = SocketModeHandler(app, tokens["slack_app_token"], web_client(settings))
                 log.info("Rapport is connecting to Slack (Socket Mode)")
                 handler.start()  # type: ignore[no-untyped-call]
         except KeyboardInterrupt:

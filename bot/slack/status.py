@@ -29,6 +29,7 @@ class Status:
     watching: bool
     owns_index: bool
     watcher_error: str | None
+    health: list[str]  # what is wrong with this process right now (services.health): "watcher: …"
     llm: bool
     model: str
     recent: Acceptance
@@ -51,6 +52,7 @@ def collect(rt: Runtime, now: dt.datetime | None = None) -> Status:
         watching=bool(watcher and watcher.running),
         owns_index=rt.owns_index,
         watcher_error=watcher.last_error if watcher else None,
+        health=[f"{p.name}: {p.detail}" for p in rt.services.health.problems()],
         llm=rt.settings.llm_enabled,
         model=rt.settings.openai_model,
         recent=rt.feedback.acceptance(since),
@@ -91,7 +93,9 @@ def problem_lines(problems: list[Problem]) -> str:
 
 def status_blocks(s: Status) -> list[Block]:
     blocks: list[Block] = mrkdwn_sections(index_lines(s))
-    if s.watcher_error:
+    for line in s.health:
+        blocks += mrkdwn_sections(f":rotating_light: *Not working*: {esc(line)}")
+    if s.watcher_error and not any(s.watcher_error in line for line in s.health):
         blocks += mrkdwn_sections(f":warning: {esc(s.watcher_error)}")
     if s.problems:
         blocks += mrkdwn_sections(f"*Problems in the knowledge folder*\n{problem_lines(s.problems)}")
@@ -104,7 +108,8 @@ def status_blocks(s: Status) -> list[Block]:
 
 def status_text(s: Status) -> str:
     recent = f"{s.recent.rate:.0%}" if s.recent.rate is not None else "n/a"
-    return (
+    trouble = f"NOT WORKING: {'; '.join(s.health)}. " if s.health else ""
+    return trouble + (
         f"Rapport status: {s.customers} customers, {s.files} files indexed, last sync {s.synced_at or 'never'}, "
         f"{len(s.problems)} problems; draft acceptance (last {RECENT_DAYS} days) {recent}."
     )

@@ -107,4 +107,3 @@ def start_weekly(rt: Runtime, client: WebClient, stack: ExitStack) -> WeeklyDige
     weekly = WeeklyDigest(rt, client).start()
     stack.callback(weekly.stop)
     return weekly
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import BoltContext, Respond
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.services.knowledge import UnknownCustomer
@@ -12,7 +12,6 @@ from bot.slack.answering import card, present
 from bot.slack.errors import reported
 from bot.slack.listeners.actions.where import action_surface, is_private
 from bot.slack.payloads import BlockActions, PickState, parse_state
-from bot.slack.privacy import EXTERNAL_USER_REASON
 from bot.slack.runtime import Runtime
 
 
@@ -20,14 +19,15 @@ class PickCustomer:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def run(self, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    def run(self, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         payload = BlockActions.model_validate(body)
         state = parse_state(PickState, payload.action.value)
-        surface, notice = action_surface(self.rt, client, respond, payload, replace=True)
+        surface, notice = action_surface(self.rt, client, payload, replace=True)
         user = payload.user
         with reported(surface.tell, "pick customer", user=user.id):
-            if not self.rt.people.is_member(client, user.id, context.team_id, context.enterprise_id, user.team_id):
-                surface.tell(EXTERNAL_USER_REASON)
+            refusal = self.rt.people.refusal(client, user.id, context.team_id, context.enterprise_id, user.team_id)
+            if refusal:
+                surface.tell(refusal)
                 return
             if state is None:
                 surface.tell("That list no longer works. Ask again.")
@@ -45,6 +45,6 @@ class PickCustomer:
                 return
             # A message picked for "Suggest a reply" is answered, as the shortcut itself does.
             answer = self.rt.services.assistant.ask(
-                state.q, customer_id=state.c, intent="reply" if state.o == "shortcut" else None
+                state.q, customer_id=state.c, progress=surface, shortcut=state.o == "shortcut"
             )
             present(self.rt, surface, answer, origin=state.o or "pick", notice=notice)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from slack_bolt import Respond
+from typing import Any
+
 from slack_sdk import WebClient
 
 from bot.slack.payloads import BlockActions
@@ -11,7 +12,7 @@ from bot.slack.surface import EphemeralSurface, ResponseSurface, Surface, Thread
 
 
 def action_surface(
-    rt: Runtime, client: WebClient, respond: Respond, payload: BlockActions, replace: bool = False
+    rt: Runtime, client: WebClient, payload: BlockActions, replace: bool = False
 ) -> tuple[Surface, str | None]:
     """(surface, privacy notice). A thread is re-checked: a channel may have become shared since."""
     user = payload.user.id
@@ -20,12 +21,25 @@ def action_surface(
         view = payload.view
         return ViewSurface(client, user, view.private_metadata, view_id=view.id, current=view.blocks), None
     if container.is_ephemeral or not container.channel_id:
-        return ResponseSurface(respond, user, replace=replace), None
+        channel = container.channel_id or (payload.channel or {}).get("id")
+        return ResponseSurface(client, payload.response_url, channel, user, replace=replace), None
     thread = (payload.message or {}).get("thread_ts") or container.thread_ts
     verdict = rt.channels.check(client, container.channel_id)
     if not verdict.public:
         return EphemeralSurface(client, container.channel_id, thread, user), verdict.reason
-    return ThreadSurface(client, container.channel_id, thread, user), None
+    surface = ThreadSurface(client, container.channel_id, thread, user, message_ts=container.message_ts)
+    return surface, None
+
+
+def shown_blocks(payload: BlockActions) -> list[dict[str, Any]]:
+    """The blocks of the message or modal the button was on, as Slack sent them back (none for ephemeral)."""
+    if payload.container.type == "view" and payload.view is not None:
+        return list(payload.view.blocks)
+    return list((payload.message or {}).get("blocks") or [])
+
+
+def shown_text(payload: BlockActions, default: str) -> str:
+    return str((payload.message or {}).get("text") or default)
 
 
 def is_private(surface: Surface) -> bool:

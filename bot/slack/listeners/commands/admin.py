@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack
+from slack_sdk import WebClient
 
 from bot.index.indexer import IndexBusy, SyncReport
-from bot.slack.blocks import mrkdwn_sections
+from bot.knowledge.files import FolderError
+from bot.slack.blocks import esc, mrkdwn_sections
 from bot.slack.errors import reported
 from bot.slack.payloads import Command
 from bot.slack.runtime import Runtime
@@ -58,12 +60,12 @@ class AdminCommand:
         else:
             ack()
 
-    def run(self, body: dict[str, Any], respond: Respond) -> None:
+    def run(self, body: dict[str, Any], client: WebClient) -> None:
         command = Command.model_validate(body)
         sub = subcommand(command.text)
         if not self.rt.is_admin(command.user_id) or sub == "help":
             return
-        surface = ResponseSurface(respond, command.user_id)
+        surface = ResponseSurface(client, command.response_url, command.channel_id, command.user_id)
         with reported(surface.tell, f"/rapport {sub}", user=command.user_id):
             if sub == "reload":
                 surface.show(mrkdwn_sections(self.reload()), "Rapport: re-index finished.")
@@ -76,4 +78,6 @@ class AdminCommand:
         except IndexBusy:
             self.rt.knowledge.reload()
             return "Another process writes this index and keeps it up to date; I reloaded the folder as it is."
+        except FolderError as exc:  # the index is left as it was: answers keep coming from it
+            return f":warning: Not re-indexed: {esc(str(exc))}. Answers still come from the last index."
         return sync_summary(report)

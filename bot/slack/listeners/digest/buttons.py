@@ -55,7 +55,7 @@ def private_surface(
     if container.type == "view":
         return DmSurface(client, user)
     if container.is_ephemeral or not container.channel_id:
-        return ResponseSurface(respond, user)
+        return ResponseSurface(client, payload.response_url, container.channel_id, user)
     thread = (payload.message or {}).get("thread_ts") or container.thread_ts
     return EphemeralSurface(client, container.channel_id, thread, user)
 

@@ -65,7 +65,7 @@ class DigestCommand:
         args = parse(command.text)
         if args.problem:
             return
-        surface = ResponseSurface(respond, command.user_id)
+        surface = ResponseSurface(client, command.response_url, command.channel_id, command.user_id)
         with reported(surface.tell, "/rapport digest", user=command.user_id, channel=command.channel_id):
             if not self.rt.people.is_member(client, command.user_id, context.team_id, context.enterprise_id):
                 surface.tell(EXTERNAL_USER_REASON)

@@ -8,8 +8,9 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.core.answer import Candidate
+from bot.slack.answer_blocks import candidate_blocks
 from bot.slack.answering import present
-from bot.slack.blocks import candidate_blocks, mrkdwn_sections
+from bot.slack.blocks import mrkdwn_sections
 from bot.slack.cards import find_customer_modal, loading_blocks, suggestion_modal
 from bot.slack.constants import ACTION_FIND_CUSTOMER_INPUT, BLOCK_FIND_CUSTOMER
 from bot.slack.errors import reported
@@ -33,10 +34,12 @@ class FindCustomer:
         surface = ViewSurface(client, user, view.private_metadata, view_id=view.id)
         with reported(surface.tell, "find_customer", user=user):
             meta = parse_state(SuggestionMeta, view.private_metadata)
-            if meta is None or not self.rt.people.is_member(
+            refusal = self.rt.people.refusal(
                 client, user, context.team_id, context.enterprise_id, submission.user.team_id
-            ):
-                surface.show(mrkdwn_sections(EXTERNAL_USER_REASON), EXTERNAL_USER_REASON)
+            )
+            if meta is None or refusal:
+                reason = refusal or EXTERNAL_USER_REASON
+                surface.show(mrkdwn_sections(reason), reason)
                 return
             who = plain_text(view.input_value(BLOCK_FIND_CUSTOMER, ACTION_FIND_CUSTOMER_INPUT))
             matches = self.rt.knowledge.snapshot().finder.find(who, limit=5) if who else []
@@ -48,5 +51,8 @@ class FindCustomer:
                 candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
                 surface.show(candidate_blocks(candidates, meta.q, "answer", "shortcut"), "Which customer?")
             else:
-                answer = self.rt.services.assistant.ask(meta.q, customer_id=matches[0].customer.id, intent="reply")
+                surface.status(f"Reading {matches[0].customer.display_name}'s history…")
+                answer = self.rt.services.assistant.ask(
+                    meta.q, customer_id=matches[0].customer.id, progress=surface, shortcut=True
+                )
                 present(self.rt, surface, answer, origin="shortcut")
