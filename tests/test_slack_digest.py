@@ -25,8 +25,9 @@ from bot.index.embedding import MiniLMEmbedding
 from bot.slack.digest_blocks import ACTION_DIGEST_ASK, ACTION_DIGEST_CHART, ACTION_DIGEST_PERK
 from bot.slack.weekly import WeeklyDigest, next_slot
 from tests.conftest import SAMPLE, TODAY
-from tests.fake_slack import BOT_TOKEN, Bot, all_text, button_value, click, load, running_bot, sample_index
+from tests.fake_slack import BOT_TOKEN, Bot, running_bot, sample_index
 from tests.portfolio_oracle import check_no_private, expect, load_customers
+from tests.slack_requests import all_text, button_value, click, load
 
 STAFF_CHANNEL = "CSTAFF"
 MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/London"))
