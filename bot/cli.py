@@ -288,7 +288,6 @@ def cmd_chroma_vacuum(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
-    folder.require_root(settings.knowledge_dir)  # refuse to start on a missing folder: it would serve nobody
     return serve(settings, http=args.http, port=args.port, host=args.host)
 
 

@@ -24,6 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
 from bot.index.indexer import IndexBusy
+from bot.knowledge.files import require_root
 from bot.logs import install_log_policy
 from bot.services.container import build_services
 from bot.services.health import Health
@@ -145,6 +146,8 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
             file=sys.stderr,
         )
         return 2
+    # A missing knowledge folder would serve nobody: refused after the local settings, before Slack is asked.
+    require_root(settings.knowledge_dir)
     problem = check_settings(settings, http)  # one line naming a wrong token, not a traceback
     if problem:
         print(problem, file=sys.stderr)
