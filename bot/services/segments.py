@@ -105,14 +105,21 @@ def _name(top: list[tuple[str, int]], size: int, taken: set[str]) -> str:
     return name
 
 
+def content_vectors(snap: Snapshot) -> Vectors | None:
+    """Each library item's title and topics, embedded once for all segments."""
+    items: list[ContentItem] = snap.kb.content
+    if not items or snap.meaning is None:
+        return None
+    return snap.meaning.vectors([f"{i.title}. {', '.join(i.topics)}" for i in items])
+
+
 def _content_fit(
-    snap: Snapshot, today: dt.date, members: list[Customer], centroid: Vectors, top: list[str]
+    snap: Snapshot, today: dt.date, members: list[Customer], centroid: Vectors, top: list[str], library: Vectors | None
 ) -> list[ContentFit]:
     items: list[ContentItem] = snap.kb.content
     if not items:
         return []
-    texts = [f"{i.title}. {', '.join(i.topics)}" for i in items]
-    scores = (snap.meaning.vectors(texts) @ centroid) if snap.meaning else np.zeros(len(items))
+    scores = (library @ centroid) if library is not None else np.zeros(len(items))
     bonus = np.array([0.3 * any(mentions(" ".join([i.title, *i.topics]), t) for t in top[:3]) for i in items])
     fit = scores + bonus
     order = [i for i in np.argsort(-fit)[:CANDIDATES] if fit[i] >= FIT_MIN]
@@ -152,6 +159,7 @@ def build_segments(snap: Snapshot, today: dt.date, days: int = DEFAULT_DAYS) -> 
     overall = Counter(_interest(i) for c in customers for i in set(c.interests))
     reports: list[SegmentReport] = []
     taken: set[str] = set()
+    library = content_vectors(snap)
     groups = sorted(set(labels.tolist()), key=lambda g: -int((labels == g).sum()))
     for group in groups:
         index = np.flatnonzero(labels == group)
@@ -169,7 +177,7 @@ def build_segments(snap: Snapshot, today: dt.date, days: int = DEFAULT_DAYS) -> 
                 b2c=sum(c.segment == "b2c" for c in members),
                 vip=sum(c.tier == "vip" for c in members),
                 stages=dict(stages.most_common()),
-                content=_content_fit(snap, today, members, centroid, [t for t, _ in top]),
+                content=_content_fit(snap, today, members, centroid, [t for t, _ in top], library),
                 due=[MemberRef(id=e.id, name=e.name, due=e.due, reasons=e.reasons) for e in waiting[:SHOWN_DUE]],
                 due_count=len(waiting),
                 members=[c.id for c in members],
