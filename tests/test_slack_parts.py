@@ -235,9 +235,11 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
         "channels:read",
         "chat:write",  # also assistant.threads.setStatus and chat.startStream/appendStream/stopStream
         "commands",
+        "files:write",  # the digest's chart, uploaded to the asker's DM (files_upload_v2)
         "groups:history",
         "groups:read",
         "im:history",  # message.im, conversations.history of a DM for follow-ups
+        "im:write",  # conversations.open: the asker's DM, where the digest's chart goes
         "mpim:history",
         "mpim:read",
         "reactions:write",

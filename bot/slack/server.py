@@ -35,6 +35,7 @@ from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
 from bot.slack.socket_mode import SocketModeHandler
 from bot.slack.startup import check_settings
+from bot.slack.weekly import start_weekly
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
         watcher = start_knowledge(services.knowledge, stack, services.health)
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
+        start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
         try:
             if http:
                 server = make_http_server(
