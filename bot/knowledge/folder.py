@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import heap
 from bot.knowledge import files
 from bot.knowledge.files import SUBFOLDERS, FolderError, Unreadable, require_root
 from bot.knowledge.models import ContentItem, Customer, PlaybookDoc, Problem
@@ -92,6 +93,11 @@ class KnowledgeBase:
 def load(root: Path) -> KnowledgeBase:
     """Parse the folder; raises FolderError when it is missing or is not a knowledge folder."""
     require_root(root)
+    with heap.loading():  # every object built here lives on: collections meanwhile would walk them for nothing
+        return _load(root)
+
+
+def _load(root: Path) -> KnowledgeBase:
     kb = KnowledgeBase(root=root)
     parsed_files: list[tuple[ParsedFile, str, int]] = []
     for listed in files.scan(root):
