@@ -25,7 +25,7 @@ from bot.index.documents import records_for
 from bot.index.erasure import Erasure
 from bot.index.failpoints import failpoint
 from bot.index.generations import remove_temp_files
-from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, read_manifest, write_manifest
+from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, write_manifest
 from bot.index.reader import IndexReader, StaleGeneration
 from bot.index.store import COLLECTIONS, CollectionName, Record, VectorStore
 from bot.knowledge import files
@@ -89,7 +89,7 @@ class Index(IndexReader):
         # A missing or mistyped folder is an error, never "every file was deleted": the index stays as it is.
         require_root(self.root)
         erasing = self._resume_erasures()
-        manifest = read_manifest(self.dir)
+        manifest = self._manifest_to_change()
         current = manifest.generation if manifest else 0
         self._sweep(current)
         rebuild = manifest is None or full or manifest.version != RECORDS_VERSION
@@ -200,8 +200,8 @@ class Index(IndexReader):
                 (report.changed if entry else report.added).append(rel)
                 todo.append((Entry(rel=rel, problem=exc.problem), None))
                 continue
-            if entry and entry.hash == digest(raw):
-                entry.mtime_ns, entry.size = opened.mtime_ns, opened.size
+            if entry and entry.hash == digest(raw):  # touched, not changed: a new entry (readers hold the old)
+                manifest.files[rel] = entry.model_copy(update={"mtime_ns": opened.mtime_ns, "size": opened.size})
                 report.unchanged += 1
                 continue
             (report.changed if entry else report.added).append(rel)
