@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from embedding_speed import history_lines  # type: ignore[import-not-found]  # noqa: E402
+from embedding_speed import history_lines  # type: ignore[import-not-found]
 
-from bot.index.embedding import MiniLMEmbedding  # noqa: E402
+from bot.index.embedding import MiniLMEmbedding
 
 
 def spinning_embedder() -> MiniLMEmbedding:
