@@ -28,6 +28,7 @@ from bot.index.generations import remove_temp_files
 from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, write_manifest
 from bot.index.reader import IndexReader, StaleGeneration
 from bot.index.store import COLLECTIONS, CollectionName, Record, VectorStore
+from bot.knowledge import cache as parse_cache
 from bot.knowledge import files
 from bot.knowledge.files import Entry, Unreadable
 from bot.knowledge.folder import digest, parse_bytes, require_root, unreadable
@@ -116,6 +117,8 @@ class Index(IndexReader):
             if progress:
                 progress(min(start + GROUP, len(todo)), len(todo))
         failpoint("records-added")
+        if gone:
+            parse_cache.forget(self.parse_cache, gone)  # a file deleted by hand: its parse goes with it
         for rel in gone:
             entry = manifest.files.pop(rel)
             store.delete_ids(entry.collection, entry.ids)  # type: ignore[arg-type]
@@ -142,6 +145,7 @@ class Index(IndexReader):
         for record in erasing:
             for rel in record.paths:
                 erase_file(self.root / rel)
+            parse_cache.forget(self.parse_cache, record.paths)
             if record.customer_id:
                 for scrub in self.scrubbers:
                     scrub(record.customer_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from filelock import FileLock
 
@@ -19,6 +20,7 @@ from bot.index.erasure import Erasures
 from bot.index.generations import ReaderLock, Reaper, local_generations
 from bot.index.manifest import MANIFEST, Manifest, read_manifest
 from bot.index.store import VectorStore
+from bot.knowledge import cache as parse_cache
 
 
 class StaleGeneration(RuntimeError):
@@ -45,6 +47,11 @@ class IndexReader:
         # Applied to each erased customer id: files besides the index that may name them (the feedback log).
         self.scrubbers: list[Callable[[str], object]] = []
         self.reaper = Reaper(self.dir, lambda g: remove_target(self._target(g)), self._committed_generation)
+
+    @property
+    def parse_cache(self) -> Path:
+        """Where parsed knowledge files are kept between processes (`knowledge/cache.py`)."""
+        return self.dir / parse_cache.FOLDER
 
     # -- reading -----------------------------------------------------------------
 

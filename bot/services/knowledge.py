@@ -24,6 +24,7 @@ from bot.core.answer import Answer
 from bot.guard import Identities
 from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
+from bot.knowledge import cache as parse_cache
 from bot.knowledge import folder
 from bot.knowledge.folder import BrokenCustomer, KnowledgeBase
 from bot.knowledge.models import Customer
@@ -143,7 +144,7 @@ class Knowledge:
         return snap
 
     def _load(self) -> Snapshot:
-        kb = folder.load(self.root)
+        kb = folder.load(self.root, cache=self.index.parse_cache)
         vocabulary = frozenset(
             words(
                 " ".join(
@@ -254,6 +255,7 @@ class Knowledge:
         self.index.erasures.begin(target.customer_id, [target.path])
         failpoint("erasure-recorded")
         erase_file(self.root / target.path)
+        parse_cache.forget(self.index.parse_cache, [target.path])  # also when the running bot owns the index
         failpoint("file-erased")
         if target.customer_id:
             self.feedback.forget_customer(target.customer_id)
