@@ -37,7 +37,7 @@ def child(knowledge: Path, index: Path, asks: int) -> dict[str, Any]:
     import bot  # from PYTHONPATH (A: main's checkout) before tasks.py puts this checkout first
 
     sys.path.insert(0, str(HERE))
-    from tasks import questions, settings  # type: ignore[import-not-found]
+    from tasks import settings  # type: ignore[import-not-found]
 
     assert Path(bot.__file__).parent.parent == Path(os.environ["PYTHONPATH"]), "the code measured is not PYTHONPATH's"
 
@@ -47,26 +47,31 @@ def child(knowledge: Path, index: Path, asks: int) -> dict[str, Any]:
     services = build_services(settings(knowledge, index))
     services.knowledge.snapshot()
     load_s = time.perf_counter() - started
-    _, questions_asked = questions(knowledge, asks + 5)
+    questions_asked = questions(knowledge, asks + 5)
     for q in questions_asked[:5]:
         services.assistant.ask(q)
     pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
     began: list[float] = []
+    doing = ["asks"]
+    full: list[str] = []  # each full collection: how long, and during what
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             began.append(time.perf_counter())
         elif began:
-            pauses[info["generation"]].append(time.perf_counter() - began.pop())
+            took = time.perf_counter() - began.pop()
+            pauses[info["generation"]].append(took)
+            if info["generation"] == 2:
+                full.append(f"{took * 1000:.0f}ms/{doing[0]}")
 
-    stalls: list[float] = []
+    stalls: list[tuple[float, str]] = []
     stop = threading.Event()
 
     def ticker() -> None:
         while not stop.is_set():
             before = time.perf_counter()
             time.sleep(0.002)
-            stalls.append(time.perf_counter() - before - 0.002)
+            stalls.append((time.perf_counter() - before - 0.002, doing[0]))
 
     gc.callbacks.append(on_gc)
     tick = threading.Thread(target=ticker, daemon=True)
@@ -76,6 +81,7 @@ def child(knowledge: Path, index: Path, asks: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         services.assistant.ask(q)
         ask_times.append(time.perf_counter() - t0)
+    doing[0] = "reload"
     t0 = time.perf_counter()
     services.knowledge.reload()
     reload_s = time.perf_counter() - t0
@@ -93,10 +99,34 @@ def child(knowledge: Path, index: Path, asks: int) -> dict[str, Any]:
         "gc_counts": {g: len(p) for g, p in pauses.items()},
         "gc_longest_ms": max((p for ps in pauses.values() for p in ps), default=0) * 1000,
         "gc_total_ms": sum(p for ps in pauses.values() for p in ps) * 1000,
-        "stall_longest_ms": max(stalls, default=0) * 1000,
+        "stall_longest_ms": max(stalls, default=(0.0, ""))[0] * 1000,
+        "stall_longest_during": max(stalls, default=(0.0, "-"))[1],
         "full_collect_ms": full_ms,
         "frozen": gc.get_freeze_count(),
+        "full_collections": " ".join(full) or "-",
     }
+
+
+def questions(knowledge: Path, n: int) -> list[str]:
+    """Asks about customers picked at random, read from their files (no second parse of the folder)."""
+    import random
+    import re
+
+    files = sorted((knowledge / "customers").glob("*.md"))
+    out: list[str] = []
+    for i, path in enumerate(random.Random(11).sample(files, min(n, len(files)))):
+        text = path.read_text(encoding="utf-8")
+        name = re.search(r"^name: (.+)$", text, re.M)
+        said = re.findall(r"^- \d{4}-\d\d-\d\d \S+ in: (.+)$", text, re.M)
+        who = name[1].strip() if name else path.stem
+        out.append(
+            [
+                f"How should I answer {who} about this: {said[-1] if said else 'their order'}",
+                f"Should I check in with {who} this week?",
+                f"{who} asked about delivery times, what do I reply?",
+            ][i % 3]
+        )
+    return out
 
 
 def run(code: Path, knowledge: Path, index: Path, asks: int) -> dict[str, Any]:
@@ -129,8 +159,8 @@ def main() -> None:
         raise SystemExit(f"build the index first: python bench/tasks.py build {knowledge} {index}")
     sides = [("A main", args.base), ("B this", REPO)] if args.base else [("B this", REPO)]
     print(
-        f"{'run':<8} {'load':>9} {'gc n0/n1/n2':>13} {'gc max':>9} {'stall max':>10} {'full gc':>9} "
-        f"{'ask max':>9} {'reload':>8} {'frozen':>9}"
+        f"{'run':<8} {'load':>9} {'gc n0/n1/n2':>13} {'gc max':>9} {'stall max (during)':>18} {'full gc':>9} "
+        f"{'ask max':>9} {'reload':>8} {'frozen':>9}  full collections (during)"
     )
     for _ in range(args.rounds):
         for name, code in sides:
@@ -138,8 +168,9 @@ def main() -> None:
             counts = "/".join(str(r["gc_counts"][k]) for k in ("0", "1", "2"))
             print(
                 f"{name:<8} {r['load_before']:4.1f}-{r['load_after']:<4.1f} {counts:>13} {r['gc_longest_ms']:7.0f}ms "
-                f"{r['stall_longest_ms']:8.0f}ms {r['full_collect_ms']:7.0f}ms {r['ask_max_ms']:7.0f}ms "
-                f"{r['reload_s']:7.2f}s {r['frozen']:>9}",
+                f"{r['stall_longest_ms']:5.0f}ms/{r['stall_longest_during']:<6} "
+                f"{r['full_collect_ms']:7.0f}ms {r['ask_max_ms']:7.0f}ms "
+                f"{r['reload_s']:7.2f}s {r['frozen']:>9}  {r['full_collections']}",
                 flush=True,
             )
 

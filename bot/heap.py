@@ -8,8 +8,10 @@ there is nothing for the collector to find in them.
 
 * `loading()`: no collections while a load builds its objects; every one of them is alive until
   the load returns, so each collection would walk the growing heap again for nothing.
-* `settle()`: after a load and after start-up, what is alive moves to the permanent generation
-  (`gc.freeze()`), which collections skip. Frozen objects are still freed when their last
+* `settle()`: after a load (inside `loading()`: objects made while collections were paused sit
+  in the youngest generation, and the first collection after the pause would walk them all) and
+  after start-up, what is alive moves to the permanent generation (`gc.freeze()`), which
+  collections skip. Frozen objects are still freed when their last
   reference goes. Cyclic garbage frozen by chance (an answer's exception in flight at the time)
   would stay, so a settle asked to (`full=True`) and any settle that finds the frozen set grown
   by half since the last full pass unfreeze, collect once and freeze again. The first settle only

@@ -133,14 +133,15 @@ class Knowledge:
         state = self.index.state()  # read first: an update while loading is picked up by the next look
         with heap.loading():
             snap = self._load()
-        with self._lock:
-            old, self._snapshot, self._loaded = self._snapshot, snap, state
-        # The old snapshot is freed by reference counting; its store closes (and frees its generation
-        # for removal) when nothing holds it, and if it sits in a reference cycle only a full
-        # collection frees it, so erasure does not wait on one.
-        moved = old is not None and old.finder.store is not snap.finder.store
-        del old
-        heap.settle(full=moved)
+            with self._lock:
+                old, self._snapshot, self._loaded = self._snapshot, snap, state
+            # The old snapshot is freed by reference counting; its store closes (and frees its generation
+            # for removal) when nothing holds it, and if it sits in a reference cycle only a full
+            # collection frees it, so erasure does not wait on one.
+            moved = old is not None and old.finder.store is not snap.finder.store
+            del old
+            # Frozen before collections resume: the first one would otherwise walk the whole new folder.
+            heap.settle(full=moved)
         return snap
 
     def _load(self) -> Snapshot:
