@@ -50,9 +50,10 @@ def env_for(code: Path, knowledge: Path, index: Path, **extra: str) -> dict[str,
 
 
 def a_name(knowledge: Path) -> str:
+    """One customer's email: unique, where generated names repeat at 10,000 customers."""
     text = (knowledge / "customers" / "c000042.md").read_text(encoding="utf-8")
-    found = re.search(r"^name: (.+)$", text, re.M)
-    assert found, "the generated customer has a name"
+    found = re.search(r"^email: (.+)$", text, re.M)
+    assert found, "the generated customer has an email"
     return found[1].strip()
 
 
