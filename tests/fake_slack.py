@@ -69,6 +69,7 @@ class FakeSlack(SlackMethods):
         self.socket_url: Callable[[], str] | None = None  # apps.connections.open hands this out
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> the message as posted, then updated
         self.streams: dict[str, str] = {}  # ts -> all the markdown streamed into that message
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes POSTed to its upload_url
         self._cond = threading.Condition()
         self._ts = 1763800000.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -181,6 +182,28 @@ class FakeSlack(SlackMethods):
             return handler(args, token)  # type: ignore[no-any-return]
         return handler(args)  # type: ignore[no-any-return]
 
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0].removeprefix("U"), "is_im": True}}
+
+    # Files, as files_upload_v2 uses them: getUploadURLExternal gives an upload_url and a file id, the
+    # bytes are POSTed there (answered "OK - <length>", as files.slack.com does), completeUploadExternal
+    # shares the files. Reference: slack_sdk WebClient.files_upload_v2.
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length") or "").isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.uploads) + 1:08d}"
+        self.uploads[file_id] = b""
+        return {"ok": True, "upload_url": f"{self.base}upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(str(args.get("files") or "[]"))
+        if not files or any(f.get("id") not in self.uploads or not self.uploads[f["id"]] for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        shared = {"id": "", "title": "", "channels": [args.get("channel_id")] if args.get("channel_id") else []}
+        return {"ok": True, "files": [{**shared, **f} for f in files]}
+
     # -- HTTP -------------------------------------------------------------------------
 
     def record(
@@ -214,7 +237,16 @@ class FakeSlack(SlackMethods):
             def do_POST(self) -> None:
                 path, _, query = self.path.partition("?")
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                data = self.rfile.read(length) if length else b""
+                if path.startswith("/upload/v1/"):
+                    file_id = path.rsplit("/", 1)[-1]
+                    known = file_id in fake.uploads
+                    if known:
+                        fake.uploads[file_id] = data
+                    fake.record("upload", {"file_id": file_id, "bytes": len(data)}, None)
+                    self.reply(200 if known else 404, f"OK - {len(data)}", "text/plain")
+                    return
+                raw = data.decode("utf-8")
                 args = parse_args(query, raw, self.headers.get("Content-Type") or "")
                 auth = self.headers.get("Authorization") or ""
                 token = auth.removeprefix("Bearer ") or None

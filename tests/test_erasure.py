@@ -58,7 +58,9 @@ def test_forget_killed_at_any_step_is_finished_by_the_next_index(
     add_feedback(index)
     assert canary_bytes(tmp_path) > 0  # the scan sees the customer while they are there
 
-    killed = rapport("forget", CANARY_ID, "--yes", "--knowledge", str(knowledge), "--index", str(index), env={ENV: step})
+    killed = rapport(
+        "forget", CANARY_ID, "--yes", "--knowledge", str(knowledge), "--index", str(index), env={ENV: step}
+    )
     assert killed.returncode == KILLED, killed.stderr[-2000:]
 
     done = rapport("index", "--knowledge", str(knowledge), "--index", str(index))

@@ -228,11 +228,11 @@ def test_a_reply_about_something_else_fails_even_when_the_facts_cover_it(svc: Se
     """Jane Whitfield asked about recycling; a draft that states a fact about refunds (among the facts shown)
     answers something else."""
     inputs, _ = given(svc, "cus-0004", WHITFIELD_Q)
-    inputs = dataclasses.replace(inputs, message="Asked whether the empty 1 kg bags can be recycled.")
-    wrong = email(
-        "Hi Jane, refunds go back to the original payment method within 5 working days of the return reaching us.",
-        ["playbook/returns.md#L5"],
+    refunds = "Refunds go back to the original payment method within 5 working days of the return reaching us."
+    inputs = dataclasses.replace(
+        inputs, message="Asked whether the empty 1 kg bags can be recycled.", related=(*inputs.related, refunds)
     )
+    wrong = email(f"Hi Jane, {refunds[0].lower()}{refunds[1:]}", ["playbook/returns.md#L5"])
     right = email(
         "Hi Jane, yes: our bags are home-compostable once you remove the one-way valve, which goes in general waste.",
         ["playbook/shipping.md#L24"],

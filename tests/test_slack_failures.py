@@ -87,7 +87,8 @@ def test_a_failed_users_info_says_slack_did_not_answer_and_is_asked_again(bot: B
     bot.send(command)
     told = bot.fake.wait_for("response_url")[0].args["text"]
     assert told == PERSON_UNKNOWN_REASON and "only helps people in this workspace" not in told
-    bot.send(command)  # a minute later: Slack answers, and nothing was remembered of the failure
+    # A minute later, run again (a new trigger, so not a replay): Slack answers, and nothing was remembered.
+    bot.send({**command, "trigger_id": "5550002.1763800360.9a8b7c6d5e4f3a2b"})
     assert "Margaret Hughes" in all_text(bot.fake.wait_for("response_url", 2)[1].args["blocks"])
 
 

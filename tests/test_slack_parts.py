@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from watchfiles import Change
 
 from bot.services.feedback import FeedbackLog
+from bot.services.health import Health
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.constants import CALLBACK_SUGGEST_REPLY, COMMAND_ADMIN, COMMAND_CUSTOMER
 from bot.slack.dedup import MemoryDedup, RedisDedup, SharedDedup, dedup_store
@@ -195,6 +196,7 @@ def test_tokens_are_masked_in_messages_and_tracebacks() -> None:
 def test_the_watcher_ignores_dot_paths_but_not_folders_or_underscored_files(tmp_path: Path) -> None:
     class Stub:
         root = tmp_path
+        health = Health()
 
     watcher = KnowledgeWatcher(Stub())  # type: ignore[arg-type]
     assert watcher.relevant(Change.modified, str(tmp_path / "customers" / "a.md"))
@@ -233,9 +235,11 @@ def test_the_manifest_declares_what_the_bot_listens_to() -> None:
         "channels:read",
         "chat:write",  # also assistant.threads.setStatus and chat.startStream/appendStream/stopStream
         "commands",
+        "files:write",  # the digest's chart, uploaded to the asker's DM (files_upload_v2)
         "groups:history",
         "groups:read",
         "im:history",  # message.im, conversations.history of a DM for follow-ups
+        "im:write",  # conversations.open: the asker's DM, where the digest's chart goes
         "mpim:history",
         "mpim:read",
         "reactions:write",

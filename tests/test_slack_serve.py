@@ -194,7 +194,8 @@ def test_a_wrong_token_stops_serve_with_one_line_naming_it(
 ) -> None:
     if error is not None:
         fake_slack.token_errors[BOT_TOKEN] = error[1]
-    base = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake_slack.api_url}
+    # A valid folder: the one thing wrong is the token (a missing folder is refused before Slack is asked).
+    base = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake_slack.api_url, "KNOWLEDGE_DIR": str(SAMPLE)}
     done = rapport_serve(*args, env={**base, **env}, cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -203,7 +204,7 @@ def test_a_wrong_token_stops_serve_with_one_line_naming_it(
 
 
 def test_serve_says_when_slack_cannot_be_reached(tmp_path: Path) -> None:
-    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-A0-1-x"}
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-A0-1-x", "KNOWLEDGE_DIR": str(SAMPLE)}
     done = rapport_serve(env={**env, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}, cwd=tmp_path)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and "cannot reach Slack at http://127.0.0.1:" in lines[0]

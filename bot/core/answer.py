@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.core.portfolio import Stage
 from bot.knowledge.models import Channel
 
 WarningCode = Literal[
@@ -128,6 +129,7 @@ class Answer(BaseModel):
     warnings: list[Warning] = Field(default_factory=list)
     guard: GuardReport = Field(default_factory=GuardReport)
     cadence: Cadence | None = None
+    stage: Stage | None = None  # the relationship stage and why (services/stage.py)
     usage: Usage | None = None
 
     def codes(self) -> list[str]:

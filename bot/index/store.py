@@ -261,6 +261,20 @@ class VectorStore:
                 for i, rid in enumerate(got["ids"])
             ]
 
+    def embeddings(
+        self, name: CollectionName, ids: Sequence[str]
+    ) -> Iterator[tuple[list[str], list[dict[str, Any]], np.ndarray[Any, np.dtype[np.float32]]]]:
+        """(ids, metadatas, vectors as one float32 matrix) per batch: for reading many vectors at once
+        (`fetch` turns each vector into a list of floats, which at 200,000 records is gigabytes)."""
+        col = self.collection(name)
+        for start in range(0, len(ids), ADD_BATCH):
+            got = col.get(ids=list(ids[start : start + ADD_BATCH]), include=["metadatas", "embeddings"])
+            vectors = got.get("embeddings")
+            metas = [dict(m or {}) for m in got.get("metadatas") or []]
+            if not got["ids"] or vectors is None:
+                continue
+            yield list(got["ids"]), metas, np.asarray(vectors, dtype=np.float32)
+
     def drop_all(self) -> None:
         self._counts.clear()
         for name in COLLECTIONS:

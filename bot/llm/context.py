@@ -155,7 +155,9 @@ def purpose_record(plan: DraftPlan) -> dict[str, Any]:
     if plan.perk:
         out["perk"] = {"source": plan.perk.source, "name": plan.perk.perk.name, "text": clip(plan.perk.text)}
     if plan.facts.uncovered:
-        out["not_in_the_facts"] = [clip(q, 200) for q in plan.facts.uncovered]
+        # Their words, so shown without the sentences addressed to a model (as their message is).
+        asks = (without_instructions(q) for q in plan.facts.uncovered)
+        out["not_in_the_facts"] = [clip(q, 200) for q in asks if q != LEFT_OUT]
     return out
 
 

@@ -24,6 +24,7 @@ from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.perks import perk_for, renewal_of
 from bot.services.reading import Reader, channel_of, unanswered_entry
 from bot.services.retrieval import history_passages, topic_of
+from bot.services.stage import relationship
 
 log = logging.getLogger(__name__)
 CPU_SLOTS = 1
@@ -162,6 +163,7 @@ class Assistant:
                     "This answers their unanswered message first; to reach out instead, ask with --outreach."
                 )
         answer.cadence = contact_state(customer, today).as_cadence(customer.contact.frequency)
+        relationship(answer, customer, snap, today)  # the stage, and a VIP's perk (services/stage.py)
         channel = self._channel(customer, reading, answer)
         answer.content_ideas = content.suggest(customer, snap.kb.content, question, snap.finder.store)
         message = reading.message.text if reading.message else None

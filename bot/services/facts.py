@@ -18,7 +18,8 @@ import numpy as np
 from bot.core.plan import Facts, Passage
 from bot.index.store import VectorStore
 from bot.knowledge.models import Customer, PlaybookDoc, fact_text
-from bot.language.text import content_stems
+from bot.language.lexicon import function_words
+from bot.language.text import content_stems, stem
 from bot.services.meaning import Meaning
 from bot.services.reading import lexicon
 from bot.services.sentences import PlaybookSentences, Sentence, split_sentences
@@ -48,6 +49,7 @@ WHEN_RE = re.compile(
 )
 LEXICAL = 0.03  # hybrid retrieval: per word of their message the sentence shares, weighted by rarity (up to 3)
 SEARCH_N = 12
+UNHEARD_OF = 0.25  # a word the folder never uses, this far in meaning from every chosen fact, is not answered
 
 
 class FactChooser:
@@ -99,7 +101,7 @@ class FactChooser:
         facts.staff = _keep([(s, x) for s, x in scored if x.staff_only], MAX_STAFF, kind="staff")
         if customer is not None:
             facts.customer = self._customer_facts(customer, queries, facts.answer)
-        facts.uncovered = self._uncovered(message, [*facts.answer, *facts.customer])
+        facts.uncovered = self._uncovered(message, [*facts.answer, *facts.customer], customer)
         return facts
 
     def _score(self, queries: list[str], has_message: bool) -> list[tuple[float, Sentence]]:
@@ -180,7 +182,7 @@ class FactChooser:
             return True
         return bool(content_stems(" ".join(asks)) & content_stems(sentence) - kind_words())
 
-    def _uncovered(self, message: str | None, chosen: list[Passage]) -> list[str]:
+    def _uncovered(self, message: str | None, chosen: list[Passage], customer: Customer | None = None) -> list[str]:
         """The questions in their message that no chosen fact comes close to."""
         if not message or self.meaning is None:
             return []
@@ -194,7 +196,21 @@ class FactChooser:
             if not any(
                 sim >= COVERED and self.on_subject([ask], p.text, sim) for p, sim in zip(chosen, row, strict=True)
             )
+            or self._unheard_of(ask, chosen, customer)
         ]
+
+    def _unheard_of(self, ask: str, chosen: list[Passage], customer: Customer | None) -> bool:
+        """The question is about something the business never writes about ("by drone"): a word of it that no
+        playbook sentence and nothing in their file uses, and that none of the chosen facts comes close to in
+        meaning. A fact on the rest of the question ("we deliver to UK addresses") does not answer that part."""
+        assert self.meaning is not None
+        known = self.rarity.keys() | (content_stems(_file_words(customer)) if customer is not None else set())
+        unheard = list(dict.fromkeys(w for w in words(ask) if len(w) > 3 and stem(w) not in known))
+        unheard = [w for w in unheard if w not in function_words() and stem(w) in content_stems(w)]
+        if not unheard:
+            return False
+        sims = self.meaning.similarity(unheard, [p.text for p in chosen])
+        return bool((sims.max(axis=1) < UNHEARD_OF).any())
 
 
 def _keep(
@@ -214,6 +230,14 @@ def kind_words() -> frozenset[str]:
     """The words that say what kind of value is asked ("how much does it cost") and not what about."""
     lex = lexicon()
     return frozenset(content_stems(" ".join([*lex.asks_price, *lex.asks_when])))
+
+
+def _file_words(customer: Customer) -> str:
+    """What their file says (not `## Private`): history, notes, interests, tags, facts, company and role."""
+    parts = [e.text for e in customer.history] + [n.text for n in customer.notes]
+    parts += [*customer.interests, *customer.tags, customer.company or "", customer.role or ""]
+    parts += [fact_text(k, v) for k, v in customer.facts.items()]
+    return "\n".join(parts)
 
 
 def asks_in(message: str) -> list[str]:

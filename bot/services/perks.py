@@ -13,13 +13,21 @@ from bot.core.bounds import days_after
 from bot.core.plan import PerkOffer, Renewal
 from bot.knowledge.models import Customer, PlaybookDoc
 from bot.services.sentences import split_sentences
-from bot.services.text import fold, stems
+from bot.services.text import COMMON_WORDS, fold, stem, stems, words
+
+
+def names_perk(text: str, perk_name: str) -> bool:
+    """The entry names the perk: word for word, or all its words but one ("Quarterly security review on
+    site" names "Free quarterly security review"). A perk wrongly thought given is only offered later."""
+    if fold(perk_name) in fold(text):
+        return True
+    wanted = {stem(w) for w in words(perk_name) if len(w) > 2 and w not in COMMON_WORDS}
+    return len(wanted) >= 2 and len(wanted & stems(text)) >= len(wanted) - 1
 
 
 def last_given(customer: Customer, perk_name: str) -> dt.date | None:
     """The latest `out` history entry that names the perk."""
-    name = fold(perk_name)
-    given = [e.date for e in customer.history if e.date and e.direction == "out" and name in fold(e.text)]
+    given = [e.date for e in customer.history if e.date and e.direction == "out" and names_perk(e.text, perk_name)]
     return max(given, default=None)
 
 

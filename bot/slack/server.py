@@ -25,6 +25,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot import heap
 from bot.config import Settings
 from bot.index.indexer import IndexBusy
+from bot.knowledge.files import require_root
 from bot.logs import install_log_policy
 from bot.services.container import build_services
 from bot.services.health import Health
@@ -35,6 +36,7 @@ from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
 from bot.slack.socket_mode import SocketModeHandler
 from bot.slack.startup import check_settings
+from bot.slack.weekly import start_weekly
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,8 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
             file=sys.stderr,
         )
         return 2
+    # A missing knowledge folder would serve nobody: refused after the local settings, before Slack is asked.
+    require_root(settings.knowledge_dir)
     problem = check_settings(settings, http)  # one line naming a wrong token, not a traceback
     if problem:
         print(problem, file=sys.stderr)
@@ -159,6 +163,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
         watcher = start_knowledge(services.knowledge, stack, services.health)
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
+        start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
         heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
         try:
             if http:

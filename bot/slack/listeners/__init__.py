@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack.listeners import actions, commands, digest, events, shortcuts, views
 from bot.slack.runtime import Runtime
 
 
 def register_listeners(app: App, rt: Runtime) -> None:
+    digest.register(app, rt)  # first: `/rapport digest` and App Home (Bolt runs the first match)
     events.register(app, rt)
     commands.register(app, rt)
     shortcuts.register(app, rt)

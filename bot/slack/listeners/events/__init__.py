@@ -1,4 +1,4 @@
-"""Events API: mentions, direct messages, the agent DM, the App Home tab."""
+"""Events API: mentions, direct messages, the agent DM (the App Home tab is the digest's: listeners/digest/home.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from slack_bolt import App
 
 from bot.slack.listeners.common import ack_only
 from bot.slack.listeners.events.assistant import AgentThreads
-from bot.slack.listeners.events.home import HomeTab
 from bot.slack.listeners.events.messages import MessageAnswers
 from bot.slack.runtime import Runtime
 
@@ -23,7 +22,6 @@ def is_person_dm(event: dict[str, Any]) -> bool:
 
 def register(app: App, rt: Runtime) -> None:
     answers = MessageAnswers(rt)
-    home = HomeTab(rt)
     agent = AgentThreads(rt)
     # @Rapport question, in a channel or a thread: answered in the thread (or privately, see privacy.py)
     app.event("app_mention")(ack=ack_only, lazy=[answers.answer_mention])
@@ -35,5 +33,3 @@ def register(app: App, rt: Runtime) -> None:
     app.event("assistant_thread_started")(ack=ack_only, lazy=[agent.started])
     # The person looked at another channel while the agent pane is open: nothing to do
     app.event("assistant_thread_context_changed")(ack_only)
-    # The Home tab: a how-to for everyone, index status for admins
-    app.event("app_home_opened")(ack=ack_only, lazy=[home.publish])
