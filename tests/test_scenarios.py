@@ -106,16 +106,25 @@ def share(values: list[bool]) -> float:
     return sum(values) / len(values)
 
 
-def test_quality_floor(runs: dict[str, tuple[Services, Run]]) -> None:
+# The folders written before the code, and the held-out ones (tests/folders/README.md): their quality
+# is held to separate floors, each under its own measured figures, so neither hides the other.
+HELD_OUT = {"vet-clinic", "language-school"}
+FLOORS = {False: (0.45, 0.9, 0.85), True: (0.3, 0.85, 0.8)}  # facts in draft, intent right, staff text kept out
+
+
+@pytest.mark.parametrize("held_out", [False, True], ids=["written-first", "held-out"])
+def test_quality_floor(runs: dict[str, tuple[Services, Run]], held_out: bool) -> None:
     """A floor under today's figures (bench/drafts_quality.py prints them): a change that makes drafts
     state fewer answering facts, or read fewer requests right, fails here."""
-    checks = [c for _, _, _, c, _ in every(runs)]
+    checks = [c for folder, _, _, c, _ in every(runs) if (folder.name in HELD_OUT) == held_out]
+    assert checks
     facts = [c["draft_has"] for c in checks if "draft_has" in c]
     intent = [c["intent"] and c.get("purpose", True) for c in checks if "intent" in c]
     lacks = [c["draft_lacks"] for c in checks if "draft_lacks" in c]
-    assert share(facts) >= 0.45, share(facts)
-    assert share(intent) >= 0.9, share(intent)
-    assert share(lacks) >= 0.85, share(lacks)
+    least_facts, least_intent, least_lacks = FLOORS[held_out]
+    assert share(facts) >= least_facts, share(facts)
+    assert share(intent) >= least_intent, share(intent)
+    assert share(lacks) >= least_lacks, share(lacks)
 
 
 def test_the_cli_gives_the_same_answer(tmp_path: Path) -> None:
