@@ -20,10 +20,11 @@ from rapidfuzz.distance import OSA
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
+from bot.services.namekeys import CompanyPhrases, fact_names
 from bot.services.text import COMMON_WORDS, EMAIL_RE, NAME_WORD_RE, capitalised_words, fold, stem, stems, words
 
 MatchKind = Literal[
-    "id", "email", "name", "preferred_name", "first_name", "last_name", "company", "role", "description"
+    "id", "email", "name", "preferred_name", "first_name", "last_name", "company", "role", "fact", "description"
 ]
 
 # Weights of each kind of lexical evidence: a full name says more than a first name.
@@ -34,6 +35,7 @@ WEIGHTS: dict[str, float] = {
     "first_name": 0.8,
     "last_name": 0.75,
     "role": 0.7,
+    "fact": 0.8,  # a proper noun of their `facts` (a pet, a site): names them as a first name does
 }
 EXTRA_EVIDENCE = 0.12  # per further kind of evidence: "Sam from Kestrel Dental" over every other Sam
 SEMANTIC_DECIDES = 0.12  # two customers named alike are told apart by their histories only by this much
@@ -102,7 +104,7 @@ def capitalised_pairs(text: str) -> list[tuple[str, str]]:
 class NameIndex:
     """Name, preferred-name and company tokens of every customer, for fuzzy lookup."""
 
-    def __init__(self, customers: dict[str, Customer]) -> None:
+    def __init__(self, customers: dict[str, Customer], vocabulary: frozenset[str] = frozenset()) -> None:
         self.customers = customers
         self.by_email = {fold(c.email): c.id for c in customers.values() if c.email}
         self.by_token: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -129,6 +131,8 @@ class NameIndex:
                 self._add(part, c.id, "company")
             self.company_shape[c.id] = (len(set(company)), company[0] if company else "")
         self.vocab = list(self.by_token)
+        self.fact_names = fact_names(customers, NOT_NAMES | vocabulary)  # matched exactly, written with a capital
+        self.phrases = CompanyPhrases(customers, COMPANY_STOPWORDS, vocabulary)
 
     def _add(self, token: str, cid: str, kind: str) -> None:
         self.by_token[token].add((cid, kind))
@@ -150,7 +154,14 @@ class NameIndex:
         capitals = capitalised_words(text)
         seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind:word -> similarity
         used: dict[str, dict[str, int]] = defaultdict(dict)  # cid -> query token -> position
-        for position, token in enumerate(dict.fromkeys(words(text))):
+        positions = {token: i for i, token in enumerate(dict.fromkeys(words(text)))}
+        for cid, run in self.phrases.find(text).items():
+            seen[cid]["phrase:" + " ".join(run)] = 1.0
+            used[cid].update({token: positions[token] for token in run})
+        for token, position in positions.items():
+            for cid in self.fact_names.get(token, ()) if token in capitals else ():
+                seen[cid][f"fact:{token}"] = 1.0
+                used[cid].setdefault(token, position)
             if (token in COMMON_WORDS or token in vocabulary) and token not in capitals:
                 continue
             for vocab_word, sim in self.token_hits(token):
@@ -198,7 +209,12 @@ class NameIndex:
         for m in ADDRESSEE_RE.finditer(EMAIL_RE.sub(" ", text)):
             word = m.group("a") or m.group("b")
             folded = words(word)
-            if len(folded) == 1 and folded[0] not in NOT_NAMES and not self.token_hits(folded[0]):
+            if (
+                len(folded) == 1
+                and folded[0] not in NOT_NAMES
+                and folded[0] not in self.fact_names
+                and not self.token_hits(folded[0])
+            ):
                 return True
         return False
 
@@ -230,6 +246,10 @@ class NameIndex:
             elif f"company:{lead}" in hits and self._distinctive(lead, cid):
                 # "Greenway" for Greenway Couriers: the leading word of a company name, when it is nobody else's
                 options.append((PARTIAL_COMPANY * hits[f"company:{lead}"], "company"))
+        if by_kind.get("fact"):
+            options.append((WEIGHTS["fact"], "fact"))
+        if by_kind.get("phrase"):
+            options.append((PARTIAL_COMPANY, "company"))  # "the greyhound rescue": part of their company name
         if not options:
             return 0.0, "name"
         best = max(options)
@@ -252,7 +272,7 @@ class CustomerFinder:
         self, customers: dict[str, Customer], store: VectorStore | None, vocabulary: frozenset[str] = frozenset()
     ) -> None:
         self.customers = customers
-        self.names = NameIndex(customers)
+        self.names = NameIndex(customers, vocabulary)
         self.store = store
         self.vocabulary = vocabulary  # words of the content library and playbook: product names, places
 
@@ -302,7 +322,8 @@ class CustomerFinder:
         """'Zebedee Quartermaine' matched no name: no description match, however strong, stands in for them."""
         for first, second in capitalised_pairs(text):
             pair = (fold(first), fold(second))
-            if all(w not in NOT_NAMES and w not in self.names.by_token and w not in self.vocabulary for w in pair):
+            known = self.names.by_token.keys() | self.names.fact_names.keys() | self.vocabulary
+            if all(w not in NOT_NAMES and w not in known for w in pair):
                 return True
         return False
 
