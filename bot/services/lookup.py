@@ -110,6 +110,7 @@ class NameIndex:
         self.by_token: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self.company_shape: dict[str, tuple[int, str]] = {}  # customer id -> (company words, leading word)
         self.role_size: dict[str, int] = {}
+        roles: dict[frozenset[str], set[str]] = defaultdict(set)
         for c in customers.values():
             parts = words(c.name)  # empty for a name in a script without ASCII letters after folding
             if parts:
@@ -123,6 +124,7 @@ class NameIndex:
             for part in role:
                 self._add(part, c.id, "role")
             self.role_size[c.id] = len(role)
+            roles[frozenset(role)].add(c.id)
             if c.preferred_name and words(c.preferred_name) != parts[:1]:
                 for part in words(c.preferred_name):
                     self._add(part, c.id, "preferred")
@@ -131,6 +133,8 @@ class NameIndex:
                 self._add(part, c.id, "company")
             self.company_shape[c.id] = (len(set(company)), company[0] if company else "")
         self.vocab = list(self.by_token)
+        # A role several customers hold ("Owner") names none of them alone; it still adds to other evidence.
+        self.shared_role = {cid for holders in roles.values() if len(holders) > 1 for cid in holders}
         self.fact_names = fact_names(customers, NOT_NAMES | vocabulary)  # matched exactly, written with a capital
         self.phrases = CompanyPhrases(customers, COMPANY_STOPWORDS, vocabulary)
 
@@ -236,7 +240,8 @@ class NameIndex:
         if by_kind.get("preferred"):
             options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
         roles = by_kind.get("role")
-        if roles and len(roles) >= self.role_size[cid]:
+        role_named = bool(roles) and len(roles) >= self.role_size[cid]
+        if roles and role_named and cid not in self.shared_role:
             options.append((WEIGHTS["role"] * min(roles), "role"))
         company_hits = by_kind.get("company")
         if company_hits:
@@ -253,7 +258,9 @@ class NameIndex:
         if not options:
             return 0.0, "name"
         best = max(options)
-        groups = {"person" if kind in PERSON_KINDS else kind for _, kind in options}
+        groups = {"person" if kind in PERSON_KINDS else kind for _, kind in options} | (
+            {"role"} if role_named else set()
+        )
         return best[0] + EXTRA_EVIDENCE * (len(groups) - 1), best[1]
 
     def _only_partial_company(self, cid: str, hits: dict[str, float]) -> bool:
