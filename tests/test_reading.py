@@ -138,3 +138,57 @@ def test_complaints_by_meaning(reader: Reader) -> None:
     assert reader.complaint("I was charged twice for the same order")
     assert not reader.complaint("can I pause my subscription over Christmas?")
     assert not reader.complaint("do you deliver to Ireland?")
+
+
+def test_what_the_customer_wants_is_their_request_even_when_it_sounds_like_outreach(reader: Reader) -> None:
+    """A renewal-sounding wish is still theirs to answer: "wants to pause" is a request, not a renewal email."""
+    reading = reader.read(
+        "ravi menon wants to pause the contract for 3 months while the office moves. ok? draft", customer()
+    )
+    assert reading.intent == "reply" and reading.message is not None and "pause the contract" in reading.message.text
+
+
+def test_words_after_a_colon_that_speak_of_them_are_staff_words(reader: Reader) -> None:
+    """'Ravi: ask him…' is a note about Ravi, not Ravi's voice (he would not call himself 'him')."""
+    reading = reader.read("Ravi Menon: ask him which updates he'd like from us", customer())
+    assert reading.message is None and reading.intent == "outreach" and reading.purpose == "preferences"
+
+
+def test_a_request_that_reads_as_outreach_is_no_described_complaint(reader: Reader) -> None:
+    question = "ravi's been with us since 2019 - would he do a short video review? draft"
+    assert reader.verdict(question, customer()).outreach
+    reading = reader.read(question, customer())
+    assert reading.message is None and reading.intent == "outreach"
+
+
+def test_a_named_perk_is_offered_however_the_request_is_worded() -> None:
+    reading = Reader(None, perks=["Complimentary network health check"]).read(
+        "can you draft a message offering Ravi our complimentary network health check", customer()
+    )
+    assert (reading.intent, reading.purpose) == ("outreach", "perk")
+
+
+@pytest.mark.parametrize(
+    "question, channel",
+    [
+        ("Drop Ravi a quick email about the backup window", "email"),
+        ("Can you write Ravi a text saying the engineer is on the way?", "sms"),
+        ("Send Ravi a handwritten letter to say thanks", "mail"),
+        ("How should I answer Ravi about the VPN?", None),
+    ],
+)
+def test_the_channel_is_the_thing_sent_whatever_the_verb(question: str, channel: str | None) -> None:
+    from bot.services.channels import requested_channel
+
+    assert requested_channel(question) == (channel, None)
+
+
+def test_a_named_perk_with_a_verb_of_replying_is_a_reply() -> None:
+    reader = Reader(None, perks=["Complimentary network health check"])
+    reading = reader.read("How do I reply to Ravi about the complimentary network health check?", customer())
+    assert reading.intent == "reply"
+
+
+def test_an_indirect_question_about_what_they_want_is_not_their_wish() -> None:
+    assert spoken("can you check with ravi how often he wants to hear from us", customer(), wish=True) == (False, None)
+    assert spoken("ravi wants to move the backup window", customer(), wish=True)[0]

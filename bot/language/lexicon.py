@@ -80,6 +80,7 @@ class LanguageData(BaseModel):
     numbers: str | None = None
     decimal_comma: bool = False
     abbreviations: list[str] = Field(default_factory=list)
+    function_words: list[str] = Field(default_factory=list)  # a closed class: no word of substance
     greetings: list[str]
     neutral_greeting: str = Field(pattern=r"\{name\}")
     sign_offs: list[str]
@@ -386,6 +387,12 @@ def load(path: Path) -> Lexicon:
     if data.code != path.stem:
         raise LexiconError(f"{path}: code: '{data.code}' does not match the file name")
     return Lexicon(data, path)
+
+
+@lru_cache(maxsize=1)
+def function_words() -> frozenset[str]:
+    """Every language's function words ("much", "whether", "etwas"): they say nothing about a subject."""
+    return frozenset(w.lower() for lex in lexicons().values() for w in lex.data.function_words)
 
 
 @lru_cache(maxsize=1)

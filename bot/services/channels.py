@@ -45,6 +45,10 @@ CHANNEL_CUES: list[tuple[Channel, re.Pattern[str]]] = [
 ]
 
 
+# A channel as the thing sent, whatever the verb: "drop Jamal a quick email", "write Olly a text".
+CHANNEL_NOUN_RE = re.compile(r"\b(?:a|an)\s+(?:[a-z'-]+\s+)?(e-?mail|text|sms|call|ring|letter|postcard)\b")
+NOUN_TO_CHANNEL: dict[str, Channel] = {**VERB_TO_CHANNEL, "letter": "mail", "postcard": "mail"}
+
 # Channels no customer file can allow: asked for, they are named as not allowed, never mapped to another.
 FOREIGN_CHANNEL_RE = re.compile(
     r"\b(whats ?app|telegram|signal|instagram|facebook|messenger|linkedin|wechat|viber|tiktok|x dm|twitter)\b"
@@ -60,4 +64,7 @@ def requested_channel(question: str) -> tuple[Channel | None, str | None]:
     verb = VERB_CHANNEL.search(text) or LEADING_VERB_CHANNEL.match(text)
     if verb:
         return VERB_TO_CHANNEL[verb.group(1)], None
-    return next((name for name, pattern in CHANNEL_CUES if pattern.search(text)), None), None
+    cued = next((name for name, pattern in CHANNEL_CUES if pattern.search(text)), None)
+    if cued is None and (noun := CHANNEL_NOUN_RE.search(text)):
+        cued = NOUN_TO_CHANNEL[noun.group(1)]
+    return cued, None

@@ -18,6 +18,7 @@ import numpy as np
 from bot.core.plan import Facts, Passage
 from bot.index.store import VectorStore
 from bot.knowledge.models import Customer, PlaybookDoc, fact_text
+from bot.language.lexicon import function_words
 from bot.language.text import content_stems, stem
 from bot.services.meaning import Meaning
 from bot.services.reading import lexicon
@@ -205,7 +206,7 @@ class FactChooser:
         assert self.meaning is not None
         known = self.rarity.keys() | (content_stems(_file_words(customer)) if customer is not None else set())
         unheard = list(dict.fromkeys(w for w in words(ask) if len(w) > 3 and stem(w) not in known))
-        unheard = [w for w in unheard if stem(w) in content_stems(w)]  # not a question word ("whether")
+        unheard = [w for w in unheard if w not in function_words() and stem(w) in content_stems(w)]
         if not unheard:
             return False
         sims = self.meaning.similarity(unheard, [p.text for p in chosen])

@@ -40,6 +40,9 @@ class Lexicon:
     wish_verbs: tuple[str, ...]
     customer_words: frozenset[str]
     first_person: frozenset[str]
+    third_person: frozenset[str]  # how staff speak of the customer ("ask him"), never how they speak of themselves
+    wh_words: frozenset[str]  # "ask how often he wants…": an indirect question, staff's, not their wish
+    reply_verbs: frozenset[str]  # "how do I reply to…": a request to answer, whatever it names
     reply: tuple[str, ...]
     outreach: dict[Purpose, tuple[str, ...]]
     complaints: tuple[tuple[str, str], ...]  # (complaint, its plain twin on the same subject)
@@ -57,6 +60,9 @@ def lexicon() -> Lexicon:
         wish_verbs=tuple(sorted(raw["wish_verbs"], key=len, reverse=True)),
         customer_words=frozenset(raw["customer_words"]),
         first_person=frozenset(raw["first_person"]),
+        third_person=frozenset(raw["third_person"]),
+        wh_words=frozenset(raw["wh_words"]),
+        reply_verbs=frozenset(stem(v) for v in raw["reply_verbs"]),
         reply=tuple(raw["reply"]),
         outreach=outreach,
         complaints=tuple((str(a), str(b)) for a, b in raw["complaint_pairs"]),
@@ -81,7 +87,10 @@ def _words_of(customer: Customer) -> set[str]:
 
 def _speaks_to_us(text: str) -> bool:
     """Customer words speak as I/we to you, or ask: "can I pause my subscription?"."""
-    return "?" in text or bool(set(words(text)) & lexicon().first_person)
+    said = set(words(text))
+    if said & lexicon().third_person:  # "ask him what he'd like": staff speaking of them, not their words
+        return False
+    return "?" in text or bool(said & lexicon().first_person)
 
 
 def quoted(question: str) -> str | None:
@@ -109,14 +118,19 @@ def _reference_re(customer: Customer | None, wish: bool = False) -> re.Pattern[s
     refs = set(lexicon().customer_words) | (_words_of(customer) if customer else set())
     verbs = "|".join(re.escape(v) for v in (lexicon().wish_verbs if wish else lexicon().speech_verbs))
     ref = "|".join(re.escape(r) for r in sorted(refs, key=len, reverse=True))
-    return re.compile(rf"\b(?:{ref})(?:['’]s)?\b(?:\s+[\w&'’.-]+){{0,4}}?\s+(?:has |had |just |also )?(?:{verbs})\b")
+    between = "|".join(sorted(lexicon().third_person))  # "Jon … how often he wants": staff asking about him
+    return re.compile(
+        rf"\b(?:{ref})(?:['’]s)?\b(?:\s+(?!(?:{between})\b)[\w&'’.-]+){{0,4}}?"
+        rf"\s+(?:has |had |just |also )?(?:{verbs})\b"
+    )
 
 
 def spoken(question: str, customer: Customer | None, wish: bool = False) -> tuple[bool, str | None]:
     """The customer named before a speech verb ("Ravi at Northwind texted that…"), or with `wish` a verb of
     wanting ("Saoirse wants a price…"): (found, what follows)."""
-    m = _reference_re(customer, wish).search(fold(question))
-    if m is None:
+    folded = fold(question)
+    m = _reference_re(customer, wish).search(folded)
+    if m is None or set(words(folded[: m.start()])[-2:]) & lexicon().wh_words:
         return False, None
     rest = CONNECTOR_RE.sub("", question[m.end() :]).strip()
     return True, (rest if len(rest.split()) >= 2 else None)
@@ -217,11 +231,13 @@ class Reader:
             thread = quoted(context) or context.strip()
             return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         wished, wanted = spoken(question, customer, wish=True)
-        if wished and not self.purpose(question, customer)[1]:
+        # "Tobias wants to pause": their request (unless it names a perk to offer without asking for a reply)
+        if wished and (self.named_in(question)[0] is None or self.asks_to_reply(question)):
             text = self.without_staff_ask(wanted or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
         described = self.without_staff_ask(_without_names(question, customer))
-        if len(described.split()) >= 4 and not self.verdict(question, customer).reply and self.complaint(described):
+        verdict = self.verdict(question, customer)
+        if len(described.split()) >= 4 and not (verdict.reply or verdict.outreach) and self.complaint(described):
             return CustomerMessage(text=question, origin="pasted"), "the request describes a problem they had"
         return None, ""
 
@@ -243,16 +259,10 @@ class Reader:
         return verdict.purpose, verdict.outreach
 
     def verdict(self, question: str, customer: Customer | None) -> Verdict:
-        said = key_words(question)
-        for purpose, words_of_name in self.named:
-            shared = len(said & words_of_name)
-            if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
-                # A perk or a piece of content named is the purpose; which way the request leans still
-                # decides ("answer her cold brew question" names a guide and asks for a reply).
-                if self.meaning is None:
-                    return Verdict(purpose, outreach=True)
-                reply = self._lean(_without_names(question, customer)) >= DIRECTION_LEAN
-                return Verdict(purpose, outreach=not reply, reply=reply)  # type: ignore[arg-type]
+        named, _ = self.named_in(question)
+        if named is not None:  # a perk or a piece of content named: offer or share it, unless asked to reply
+            replies = self.asks_to_reply(question)
+            return Verdict(named, outreach=not replies, reply=replies)
         if self.meaning is None:
             return Verdict(None)
         lex = lexicon()
@@ -284,6 +294,22 @@ class Reader:
             whole <= -OUTREACH_MARGIN and float(sims[0][: len(lex.reply)].max()) >= REPLY_MIN
         )
         return Verdict(found, outreach=outreach, reply=reply)  # type: ignore[arg-type]
+
+    @staticmethod
+    def asks_to_reply(question: str) -> bool:
+        """The request uses a verb of replying ("how do I answer…", "draft reply")."""
+        return bool({stem(w) for w in words(question)} & lexicon().reply_verbs)
+
+    def named_in(self, question: str) -> tuple[Purpose | None, str]:
+        """The perk or content the request names, and the request with the name said as its kind."""
+        said = key_words(question)
+        for purpose, words_of_name in self.named:
+            shared = len(said & words_of_name)
+            if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
+                kind = "perk" if purpose == "perk" else "guide"
+                kept = [kind if key_words(w) & words_of_name else w for w in question.split()]
+                return purpose, " ".join(w for i, w in enumerate(kept) if w != kind or i == 0 or kept[i - 1] != kind)
+        return None, question
 
     def asks_for_a_draft(self, question: str) -> bool:
         """The request is a staff member asking for a reply ("can you draft a reply?"), whatever it is about."""
