@@ -88,13 +88,14 @@ class CompanyPhrases:
             for cid in ids
             if any(w not in offer and users[w] == {cid} for w in run)
         }
+        self.longest = max(map(len, self.owner), default=0)
 
     def find(self, text: str) -> dict[str, tuple[str, ...]]:
         """Customer id -> the longest run of their company's words the text has, word for word."""
         tokens = words(text)
         found: dict[str, tuple[str, ...]] = {}
         for start in range(len(tokens)):
-            for end in range(len(tokens), start + 1, -1):
+            for end in range(min(len(tokens), start + self.longest), start + 1, -1):
                 run = tuple(tokens[start:end])
                 cid = self.owner.get(run)
                 if cid is not None and len(run) > len(found.get(cid, ())):
