@@ -13,6 +13,7 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from rapidfuzz import process
@@ -135,8 +136,17 @@ class NameIndex:
         self.vocab = list(self.by_token)
         # A role several customers hold ("Owner") names none of them alone; it still adds to other evidence.
         self.shared_role = {cid for holders in roles.values() if len(holders) > 1 for cid in holders}
-        self.fact_names = fact_names(customers, NOT_NAMES | vocabulary)  # matched exactly, written with a capital
-        self.phrases = CompanyPhrases(customers, COMPANY_STOPWORDS, vocabulary)
+        self.vocabulary = vocabulary
+
+    # Built on first use (they read every customer's file): a snapshot that only serves ids costs nothing.
+    @cached_property
+    def fact_names(self) -> dict[str, frozenset[str]]:
+        """Proper nouns of the customers' facts -> their customers; matched exactly, written with a capital."""
+        return fact_names(self.customers, NOT_NAMES | self.vocabulary)
+
+    @cached_property
+    def phrases(self) -> CompanyPhrases:
+        return CompanyPhrases(self.customers, COMPANY_STOPWORDS, self.vocabulary)
 
     def _add(self, token: str, cid: str, kind: str) -> None:
         self.by_token[token].add((cid, kind))
@@ -240,7 +250,7 @@ class NameIndex:
         if by_kind.get("preferred"):
             options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
         roles = by_kind.get("role")
-        role_named = bool(roles) and len(roles) >= self.role_size[cid]
+        role_named = roles is not None and len(roles) >= self.role_size[cid]
         if roles and role_named and cid not in self.shared_role:
             options.append((WEIGHTS["role"] * min(roles), "role"))
         company_hits = by_kind.get("company")

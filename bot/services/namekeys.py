@@ -18,21 +18,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from bot.knowledge.models import Customer
+from bot.language.text import POSSESSIVE_RE
 from bot.services.text import NAME_WORD_RE, stem, words
 
 BRACKETS_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 MIN_NAME = 3  # "Jo" may be anyone's initials or a word; a fact's name has three letters or more
 
 
-def _lower_case_words(customers: Iterable[Customer]) -> set[str]:
-    """Words written in lower case somewhere in the customers' files: common nouns, not names."""
-    seen: set[str] = set()
-    for c in customers:
-        texts = [c.notes_text, *(e.text for e in c.history), *c.interests, *c.tags]
-        texts += [v for v in c.facts.values() if isinstance(v, str)]
-        for text in texts:
-            seen.update(w for t in NAME_WORD_RE.findall(text) if t[0].islower() for w in words(t))
-    return seen
+def _written_in_lower_case(customers: Iterable[Customer], candidates: set[str]) -> set[str]:
+    """Those of the candidate words written in lower case somewhere in the customers' files: common
+    nouns, not names. Tokens are compared as written (lower case already), so a long folder is read once."""
+    found: set[str] = set()
+    for c in customers if candidates else ():
+        tokens = {POSSESSIVE_RE.sub("", t) for t in NAME_WORD_RE.findall(_file_text(c, with_name=False))}
+        found |= candidates & tokens
+    return found
 
 
 def fact_names(customers: dict[str, Customer], not_names: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -42,26 +42,25 @@ def fact_names(customers: dict[str, Customer], not_names: frozenset[str]) -> dic
     mountain dog", "Bunnysure" in "Bunnysure (not a direct-claim insurer)" (a breed or a model further on
     describes the thing named). A word that is a customer's own name names that person, not a fact.
     `not_names`: everyday words, titles, months and the folder's vocabulary (the business's offer)."""
-    lower = _lower_case_words(customers.values())
     people = {w for c in customers.values() for w in words(f"{c.name} {c.preferred_name or ''}")}
     found: dict[str, set[str]] = defaultdict(set)
     for c in customers.values():
-        own = set(words(c.company or ""))
-        for value in c.facts.values():
-            if not isinstance(value, str):
-                continue
-            head = re.split(r"[,;:]", BRACKETS_RE.sub(" ", value), maxsplit=1)[0]
-            for token in NAME_WORD_RE.findall(head):
-                if not token[0].isupper():
-                    continue
-                for word in words(token):
-                    if (
-                        len(word) >= MIN_NAME
-                        and word.isalpha()
-                        and not {word, stem(word)} & (not_names | lower | people | own)
-                    ):
-                        found[word].add(c.id)
-    return {word: frozenset(ids) for word, ids in found.items()}
+        heads = [_head(v) for v in c.facts.values() if isinstance(v, str)]
+        capitals = [t for head in heads for t in NAME_WORD_RE.findall(head) if t[0].isupper()]
+        own = set(words(c.company or "")) if capitals else set()
+        for word in words(" ".join(capitals)):
+            if (
+                len(word) >= MIN_NAME
+                and word.isalpha()
+                and not any(w in not_names or w in people or w in own for w in (word, stem(word)))
+            ):
+                found[word].add(c.id)
+    lower = _written_in_lower_case(customers.values(), set(found) | {stem(w) for w in found})
+    return {word: frozenset(ids) for word, ids in found.items() if word not in lower and stem(word) not in lower}
+
+
+def _head(value: str) -> str:
+    return re.split(r"[,;:]", BRACKETS_RE.sub(" ", value), maxsplit=1)[0]
 
 
 class CompanyPhrases:
@@ -72,15 +71,16 @@ class CompanyPhrases:
     "Boarding kennels" of Pawsome Stays Boarding Kennels is what other customers' dogs go into."""
 
     def __init__(self, customers: dict[str, Customer], stopwords: frozenset[str], offer: frozenset[str]) -> None:
-        users: dict[str, set[str]] = defaultdict(set)  # word -> customers whose file uses it
-        for c in customers.values():
-            for word in words(_file_text(c)):
-                users[word].add(c.id)
         owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for c in customers.values():
             parts = [w for w in words(c.company or "") if w not in stopwords]
             for run in _runs(parts):
                 owners[run].add(c.id)
+        wanted = {w for run in owners for w in run if w not in offer}
+        users: dict[str, set[str]] = defaultdict(set)  # word of a company name -> customers whose file uses it
+        for c in customers.values() if wanted else ():
+            for word in wanted.intersection(words(_file_text(c))):
+                users[word].add(c.id)
         self.owner = {
             run: cid
             for run, ids in owners.items()
@@ -104,10 +104,11 @@ class CompanyPhrases:
         return found
 
 
-def _file_text(c: Customer) -> str:
+def _file_text(c: Customer, with_name: bool = True) -> str:
     facts = " ".join(str(v) for v in c.facts.values())
     history = " ".join(e.text for e in c.history)
-    return " ".join(filter(None, [c.name, c.company, c.role, facts, history, c.notes_text, *c.interests, *c.tags]))
+    named = [c.name, c.company, c.role] if with_name else []
+    return " ".join(filter(None, [*named, facts, history, c.notes_text, *c.interests, *c.tags]))
 
 
 def _runs(parts: list[str]) -> Iterable[tuple[str, ...]]:
