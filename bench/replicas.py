@@ -54,7 +54,7 @@ def erasure_runs(work: Path, embedder: MiniLMEmbedding, random_kills: int) -> li
         shutil.copytree(template, run)
         knowledge, index = run / "knowledge", run / "index"
         add_feedback(index)
-        args = rapport_cmd("forget", CANARY_ID, "--knowledge", str(knowledge), "--index", str(index))
+        args = rapport_cmd("forget", CANARY_ID, "--yes", "--knowledge", str(knowledge), "--index", str(index))
         env = {**__import__("os").environ, "RAPPORT_TODAY": "2026-11-22"}
         if delay is None:
             env[ENV] = step
@@ -107,7 +107,7 @@ def propagation(work: Path, embedder: MiniLMEmbedding) -> dict[str, float]:
         out["new customer"] = until(lambda t: "Zed" in t, "Zed Quinn asked about decaf, what do I answer?")
         started = time.monotonic()
         subprocess.run(
-            rapport_cmd("forget", "cus-0001", "--knowledge", str(knowledge), "--index", str(index)),
+            rapport_cmd("forget", "cus-0001", "--yes", "--knowledge", str(knowledge), "--index", str(index)),
             cwd=ROOT,
             capture_output=True,
             timeout=120,

@@ -91,6 +91,18 @@ def test_matches_chromadb_default_one_text_at_a_time(
     assert min(_cosines(singles, reference)) >= 0.9999
 
 
+def test_threads_that_do_not_spin_give_the_same_vectors(ef: MiniLMEmbedding, mixed: list[str], long_text: str) -> None:
+    """Spin-waiting is off in Rapport's session (faster on shared cores); the vectors are bit for bit
+    those of onnxruntime's default spinning threads."""
+    spinning = MiniLMEmbedding()
+    spinning._session = spinning._load_session(spinning=True)
+    texts = [*mixed, long_text]
+    assert np.array_equal(np.asarray(ef(texts)), np.asarray(spinning(texts)))
+    options = ef._onnx_session().get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+
+
 def test_250_token_text_matches(ef: MiniLMEmbedding, text_250: str, reference: Embeddings) -> None:
     assert ef.count_tokens(text_250) == 250
     assert _cosines(ef([text_250]), [reference[1]])[0] >= 0.9999

@@ -58,7 +58,9 @@ def test_forget_killed_at_any_step_is_finished_by_the_next_index(
     add_feedback(index)
     assert canary_bytes(tmp_path) > 0  # the scan sees the customer while they are there
 
-    killed = rapport("forget", CANARY_ID, "--knowledge", str(knowledge), "--index", str(index), env={ENV: step})
+    killed = rapport(
+        "forget", CANARY_ID, "--yes", "--knowledge", str(knowledge), "--index", str(index), env={ENV: step}
+    )
     assert killed.returncode == KILLED, killed.stderr[-2000:]
 
     done = rapport("index", "--knowledge", str(knowledge), "--index", str(index))
@@ -74,12 +76,12 @@ def test_a_killed_index_leaves_no_orphan_for_a_later_forget(
 ) -> None:
     # The customer is new: the killed run adds their records, but the manifest never learns of them.
     knowledge, index = fresh_copy(template, tmp_path / "run")
-    rapport("forget", CANARY_ID, "--knowledge", str(knowledge), "--index", str(index))
+    rapport("forget", CANARY_ID, "--yes", "--knowledge", str(knowledge), "--index", str(index))
     add_canary(knowledge)
     killed = rapport("index", "--knowledge", str(knowledge), "--index", str(index), env={ENV: "records-added"})
     assert killed.returncode == KILLED
 
-    done = rapport("forget", CANARY_ID, "--knowledge", str(knowledge), "--index", str(index))
+    done = rapport("forget", CANARY_ID, "--yes", "--knowledge", str(knowledge), "--index", str(index))
     assert done.returncode == 0, done.stderr[-2000:]
     assert canary_bytes(tmp_path) == 0
     assert_intact(knowledge, index, embedder)

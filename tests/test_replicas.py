@@ -88,7 +88,7 @@ def test_b_follows_the_owner(replicas: tuple[Served, Served]) -> None:
     print(f"a new customer reached replica B in {took:.1f} s")
 
     assert canary_bytes(knowledge, index) > 0
-    forgot = rapport("forget", "cus-0001", "--knowledge", str(knowledge), "--index", str(index))
+    forgot = rapport("forget", "cus-0001", "--yes", "--knowledge", str(knowledge), "--index", str(index))
     assert forgot.returncode == 0 and "owned by a running bot" in forgot.stderr
     answers.clear()
     took = until(asking(b, ASK_PEGGY, lambda text: NOT_FOUND in text, answers))

@@ -24,6 +24,8 @@ import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from bot import heap
+
 log = logging.getLogger(__name__)
 
 GRACE = 120.0  # seconds an old generation may outlive its commit while answers still read it
@@ -161,10 +163,13 @@ def _drain_at_exit() -> None:
 
     This process's own stores are about to go anyway; replicas reload within a second or two.
     """
+    pending = [reaper for reaper in list(_REAPERS) if reaper.pending]
+    if not pending:
+        return
+    heap.release()  # frozen stores in a reference cycle are collectable again
     gc.collect()  # stores this process no longer uses release their reader locks
-    for reaper in list(_REAPERS):
-        if reaper.pending:
-            reaper.drain(timeout=min(reaper.grace, EXIT_WAIT))
+    for reaper in pending:
+        reaper.drain(timeout=min(reaper.grace, EXIT_WAIT))
 
 
 def local_generations(index_dir: Path) -> set[int]:

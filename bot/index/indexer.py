@@ -25,9 +25,10 @@ from bot.index.documents import records_for
 from bot.index.erasure import Erasure
 from bot.index.failpoints import failpoint
 from bot.index.generations import remove_temp_files
-from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, read_manifest, write_manifest
+from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, write_manifest
 from bot.index.reader import IndexReader, StaleGeneration
 from bot.index.store import COLLECTIONS, CollectionName, Record, VectorStore
+from bot.knowledge import cache as parse_cache
 from bot.knowledge import files
 from bot.knowledge.files import Entry, Unreadable
 from bot.knowledge.folder import digest, parse_bytes, require_root, unreadable
@@ -89,7 +90,7 @@ class Index(IndexReader):
         # A missing or mistyped folder is an error, never "every file was deleted": the index stays as it is.
         require_root(self.root)
         erasing = self._resume_erasures()
-        manifest = read_manifest(self.dir)
+        manifest = self._manifest_to_change()
         current = manifest.generation if manifest else 0
         self._sweep(current)
         rebuild = manifest is None or full or manifest.version != RECORDS_VERSION
@@ -116,6 +117,8 @@ class Index(IndexReader):
             if progress:
                 progress(min(start + GROUP, len(todo)), len(todo))
         failpoint("records-added")
+        if gone:
+            parse_cache.forget(self.parse_cache, gone)  # a file deleted by hand: its parse goes with it
         for rel in gone:
             entry = manifest.files.pop(rel)
             store.delete_ids(entry.collection, entry.ids)  # type: ignore[arg-type]
@@ -142,6 +145,7 @@ class Index(IndexReader):
         for record in erasing:
             for rel in record.paths:
                 erase_file(self.root / rel)
+            parse_cache.forget(self.parse_cache, record.paths)
             if record.customer_id:
                 for scrub in self.scrubbers:
                     scrub(record.customer_id)
@@ -200,8 +204,8 @@ class Index(IndexReader):
                 (report.changed if entry else report.added).append(rel)
                 todo.append((Entry(rel=rel, problem=exc.problem), None))
                 continue
-            if entry and entry.hash == digest(raw):
-                entry.mtime_ns, entry.size = opened.mtime_ns, opened.size
+            if entry and entry.hash == digest(raw):  # touched, not changed: a new entry (readers hold the old)
+                manifest.files[rel] = entry.model_copy(update={"mtime_ns": opened.mtime_ns, "size": opened.size})
                 report.unchanged += 1
                 continue
             (report.changed if entry else report.added).append(rel)

@@ -58,21 +58,24 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
 
 
 def check_duplicates(manifest: Manifest) -> None:
-    """A second file with an already-used customer id is reported and left out of lookups."""
+    """A second file with an already-used customer id is reported and left out of lookups.
+
+    Entries are replaced, never changed in place: the manifest may be a copy of one that readers hold.
+    """
     seen: dict[str, str] = {}
     # The older file keeps the id, as in folder.load.
     for rel in sorted(manifest.files, key=lambda r: (manifest.files[r].mtime_ns, r)):
         entry = manifest.files[rel]
-        entry.problems = [p for p in entry.problems if not p.message.startswith("duplicate customer id")]
-        if entry.customer_id is None:
-            continue
-        if entry.customer_id in seen:
-            entry.problems.append(
+        problems = [p for p in entry.problems if not p.message.startswith("duplicate customer id")]
+        if entry.customer_id is not None and entry.customer_id in seen:
+            problems.append(
                 Problem(
                     path=rel,
                     line=1,
                     message=f"duplicate customer id '{entry.customer_id}' (already used by {seen[entry.customer_id]})",
                 )
             )
-        else:
+        elif entry.customer_id is not None:
             seen[entry.customer_id] = rel
+        if problems != entry.problems:
+            manifest.files[rel] = entry.model_copy(update={"problems": problems})

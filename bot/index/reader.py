@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from filelock import FileLock
 
@@ -19,6 +20,7 @@ from bot.index.erasure import Erasures
 from bot.index.generations import ReaderLock, Reaper, local_generations
 from bot.index.manifest import MANIFEST, Manifest, read_manifest
 from bot.index.store import VectorStore
+from bot.knowledge import cache as parse_cache
 
 
 class StaleGeneration(RuntimeError):
@@ -46,6 +48,11 @@ class IndexReader:
         self.scrubbers: list[Callable[[str], object]] = []
         self.reaper = Reaper(self.dir, lambda g: remove_target(self._target(g)), self._committed_generation)
 
+    @property
+    def parse_cache(self) -> Path:
+        """Where parsed knowledge files are kept between processes (`knowledge/cache.py`)."""
+        return self.dir / parse_cache.FOLDER
+
     # -- reading -----------------------------------------------------------------
 
     def manifest(self) -> Manifest:
@@ -56,9 +63,24 @@ class IndexReader:
         cached = self._manifest_cache
         if cached is not None and cached[0] == key:
             return cached[1]
-        manifest = read_manifest(self.dir) or Manifest()
+        manifest = read_manifest(self.dir)
+        if manifest is None:
+            return Manifest()  # unreadable: not cached, so the writer never takes it for a real one
         self._manifest_cache = (key, manifest)
         return manifest
+
+    def _manifest_to_change(self) -> Manifest | None:
+        """The committed manifest as a copy to change (None: none, or unreadable).
+
+        The copy this process parsed or wrote last is reused while the file is unchanged: parsing it
+        again cost 110 ms a sync at 10,000 customers (220,000 ids). Only its `files` dict is copied;
+        the writer replaces entries and never changes one in place, since readers hold the original.
+        """
+        key = self.state()
+        cached = self._manifest_cache
+        if key is None or cached is None or cached[0] != key:
+            return read_manifest(self.dir)
+        return cached[1].model_copy(update={"files": dict(cached[1].files)})
 
     def state(self) -> tuple[int, int] | None:
         """Changes whenever the owner writes the manifest: a replica compares it to follow the owner."""

@@ -38,6 +38,7 @@ class Entry:
     mtime_ns: int = 0
     size: int = 0
     problem: Problem | None = None
+    ctime_ns: int = 0  # the inode's change time: no tool sets it back (the parse cache trusts it)
 
 
 def require_root(root: Path) -> None:
@@ -92,7 +93,7 @@ def entry(root: Path, rel: str, real_root: Path | None = None) -> Entry:
         return _skip(rel, "is not a regular file (a FIFO, device or socket)")
     if info.st_size > MAX_FILE_BYTES:
         return _skip(rel, f"is {_size(info.st_size)}, over the {_size(MAX_FILE_BYTES)} limit per file (split it)")
-    return Entry(rel=rel, mtime_ns=info.st_mtime_ns, size=info.st_size)
+    return Entry(rel=rel, mtime_ns=info.st_mtime_ns, size=info.st_size, ctime_ns=info.st_ctime_ns)
 
 
 def _walk(root: Path, sub: str, real_root: Path) -> Iterator[Entry]:
@@ -153,4 +154,4 @@ def read(root: Path, rel: str) -> tuple[bytes, Entry]:
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise Unreadable(_problem(rel, f"is over the {_size(MAX_FILE_BYTES)} limit per file (split it)"))
-    return data, Entry(rel=rel, mtime_ns=info.st_mtime_ns, size=info.st_size)
+    return data, Entry(rel=rel, mtime_ns=info.st_mtime_ns, size=info.st_size, ctime_ns=info.st_ctime_ns)

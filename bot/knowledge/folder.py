@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import heap
 from bot.knowledge import files
+from bot.knowledge.cache import ParseCache
 from bot.knowledge.files import SUBFOLDERS, FolderError, Unreadable, require_root
 from bot.knowledge.models import ContentItem, Customer, PlaybookDoc, Problem
 from bot.knowledge.parser import ParsedFile, kind_of, parse_text
@@ -89,21 +91,40 @@ class KnowledgeBase:
         return next((b for b in self.broken if b.path == rel), None)
 
 
-def load(root: Path) -> KnowledgeBase:
-    """Parse the folder; raises FolderError when it is missing or is not a knowledge folder."""
+def load(root: Path, cache: Path | None = None) -> KnowledgeBase:
+    """Parse the folder; raises FolderError when it is missing or is not a knowledge folder.
+
+    With `cache` (a folder of the index's), files unchanged since a load saved them there are not
+    parsed again (`cache.py`).
+    """
     require_root(root)
+    with heap.loading():  # every object built here lives on: collections meanwhile would walk them for nothing
+        return _load(root, ParseCache(cache) if cache is not None else None)
+
+
+def _load(root: Path, cache: ParseCache | None) -> KnowledgeBase:
     kb = KnowledgeBase(root=root)
     parsed_files: list[tuple[ParsedFile, str, int]] = []
-    for listed in files.scan(root):
+    listing = files.scan(root)
+    for listed in listing:
         if listed.problem is not None:
             parsed_files.append((unreadable(listed.rel, listed.problem), "", listed.mtime_ns))
+            continue
+        cached = cache.get(listed) if cache is not None else None
+        if cached is not None:
+            parsed_files.append((cached.parsed, cached.digest, cached.mtime_ns))
             continue
         try:
             raw, opened = files.read(root, listed.rel)
         except Unreadable as exc:
             parsed_files.append((unreadable(listed.rel, exc.problem), "", 0))
             continue
-        parsed_files.append((parse_bytes(listed.rel, raw), digest(raw), opened.mtime_ns))
+        parsed = parse_bytes(listed.rel, raw)
+        parsed_files.append((parsed, digest(raw), opened.mtime_ns))
+        if cache is not None:
+            cache.put(opened, parsed_files[-1][1], parsed)
+    if cache is not None:
+        cache.save({e.rel for e in listing})
     # With a duplicate customer id, the file that was there first keeps it: a copied template or a
     # new file must not take over an existing customer (and the lookups by their email).
     parsed_files.sort(key=lambda p: (p[2] if isinstance(p[0].item, Customer) else 0, p[0].path))

@@ -52,7 +52,9 @@ KINDS: dict[str, re.Pattern[str]] = {
     ),
     "dictates the model's output": re.compile(
         r"\b(?:just|only)\s+(?:print|output|say|respond with|reply with|write)\s*[:\"'“‘]|\brepeat after me\b"
-        r"|\b(?:print|output|say)\s+(?:exactly|verbatim)\b",
+        r"|\b(?:print|output|say)\s+(?:exactly|verbatim)\b"
+        r"|\b(?:print|output|append)\b[^.\n]{0,40}?\b(?:at the (?:end|start|beginning) of|in)\s+your\s+"
+        r"(?:answer|reply|response|output)\b",
         re.I,
     ),
     "chat-template markup": re.compile(

@@ -221,7 +221,12 @@ def build(plan: DraftPlan, draft: Draft | None = None) -> Context:
         sources=frozenset(str(s) for s in shown_ids),
         follow_up=follow_up,
         related=tuple(related),
-        tainted=tuple(shown.withheld + ([message.text] if message and instruction_like(message.text) else [])),
+        tainted=tuple(
+            shown.withheld
+            + ([message.text] if message and instruction_like(message.text) else [])
+            # The staff request carries what they pasted: its sentences addressed to a model taint too.
+            + ([plan.question] if instruction_like(plan.question) else [])
+        ),
         theirs=tuple(p.text for p in parts["history"] if p.direction == "in"),
         answers=answered(plan),
         promise=promise,

@@ -10,7 +10,6 @@ a new manifest (`follow`), within FOLLOW_INTERVAL seconds plus one reload.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import os
 import threading
@@ -19,11 +18,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from bot import heap
 from bot.config import Settings
 from bot.core.answer import Answer
 from bot.guard import Identities
 from bot.index.failpoints import failpoint
 from bot.index.indexer import Index, IndexBusy, SyncReport
+from bot.knowledge import cache as parse_cache
 from bot.knowledge import folder
 from bot.knowledge.folder import BrokenCustomer, KnowledgeBase
 from bot.knowledge.models import Customer
@@ -130,7 +131,21 @@ class Knowledge:
 
     def reload(self) -> Snapshot:
         state = self.index.state()  # read first: an update while loading is picked up by the next look
-        kb = folder.load(self.root)
+        with heap.loading():
+            snap = self._load()
+            with self._lock:
+                old, self._snapshot, self._loaded = self._snapshot, snap, state
+            # The old snapshot is freed by reference counting; its store closes (and frees its generation
+            # for removal) when nothing holds it, and if it sits in a reference cycle only a full
+            # collection frees it, so erasure does not wait on one.
+            moved = old is not None and old.finder.store is not snap.finder.store
+            del old
+            # Frozen before collections resume: the first one would otherwise walk the whole new folder.
+            heap.settle(full=moved)
+        return snap
+
+    def _load(self) -> Snapshot:
+        kb = folder.load(self.root, cache=self.index.parse_cache)
         vocabulary = frozenset(
             words(
                 " ".join(
@@ -141,17 +156,9 @@ class Knowledge:
                 )
             )
         )
-        snap = Snapshot(
+        return Snapshot(
             kb=kb, finder=CustomerFinder(kb.customers, self.index.store(), vocabulary), meaning=self.meaning
         )
-        with self._lock:
-            old, self._snapshot, self._loaded = self._snapshot, snap, state
-        if old is not None and old.finder.store is not snap.finder.store:
-            # The old store closes (and frees its generation for removal) when nothing holds it; if it
-            # sits in a reference cycle only a full collection frees it, so erasure does not wait on one.
-            del old
-            gc.collect()
-        return snap
 
     def behind(self) -> bool:
         """True when the owner wrote the manifest after this process last loaded it."""
@@ -249,6 +256,7 @@ class Knowledge:
         self.index.erasures.begin(target.customer_id, [target.path])
         failpoint("erasure-recorded")
         erase_file(self.root / target.path)
+        parse_cache.forget(self.index.parse_cache, [target.path])  # also when the running bot owns the index
         failpoint("file-erased")
         if target.customer_id:
             self.feedback.forget_customer(target.customer_id)

@@ -29,6 +29,7 @@ DATA = Path(__file__).parent / "data" / "readings.yaml"
 OUTREACH_MIN = 0.25  # cosine similarity to an outreach example: below it, no purpose is clear
 OUTREACH_MARGIN = 0.07  # ...and it must beat the closest reply example by this much
 COMPLAINT_NEIGHBOURS = 3
+COMPLAINT_MIN = 0.4  # ...and at least this close to one complaint
 COMPLAINT_LEAN = 0.05  # how much closer to the complaints than to their plain twins a sentence must be
 STAFF_ASK = 0.35  # a trailing sentence this close to "what should I say back?" is the staff member's ask
 MIN_QUOTED_WORDS = 3
@@ -236,8 +237,7 @@ class Reader:
             text = self.without_staff_ask(wanted or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
         described = self.without_staff_ask(_without_names(question, customer))
-        verdict = self.verdict(question, customer)
-        if len(described.split()) >= 4 and not (verdict.reply or verdict.outreach) and self.complaint(described):
+        if len(described.split()) >= 4 and not self.verdict(question, customer).reply and self.complaint(described):
             return CustomerMessage(text=question, origin="pasted"), "the request describes a problem they had"
         return None, ""
 
@@ -260,8 +260,8 @@ class Reader:
 
     def verdict(self, question: str, customer: Customer | None) -> Verdict:
         named, _ = self.named_in(question)
+        replies = self.asks_to_reply(question)  # "reply to Henrik about…": a reply, whatever it is about
         if named is not None:  # a perk or a piece of content named: offer or share it, unless asked to reply
-            replies = self.asks_to_reply(question)
             return Verdict(named, outreach=not replies, reply=replies)
         if self.meaning is None:
             return Verdict(None)
@@ -293,6 +293,8 @@ class Reader:
         reply = lean >= DIRECTION_LEAN or (
             whole <= -OUTREACH_MARGIN and float(sims[0][: len(lex.reply)].max()) >= REPLY_MIN
         )
+        if replies:
+            return Verdict(found, outreach=False, reply=True)  # type: ignore[arg-type]
         return Verdict(found, outreach=outreach, reply=reply)  # type: ignore[arg-type]
 
     @staticmethod
@@ -331,12 +333,17 @@ class Reader:
         if self.meaning is None or not text.strip():
             return False
         pairs = lexicon().complaints
-        sentences = [t for t in re.split(r"(?<=[.!?])\s+", text.strip()) if t] or [text]
+        # What went wrong is told, not asked: questions ("would she do a review?") are not weighed.
+        parts = [t.strip() for t in re.split(r"(?<=[.!?])\s+|\s+[-–—]\s+", text.strip()) if t.strip()]
+        sentences = [t for t in parts if not t.endswith("?") and len(t.split()) >= MIN_QUOTED_WORDS]
+        if not sentences:
+            return False
         bad = self.meaning.similarity(sentences, [a for a, _ in pairs])
         plain = self.meaning.similarity(sentences, [b for _, b in pairs])
         k = COMPLAINT_NEIGHBOURS
         lean = np.sort(bad, axis=1)[:, -k:].mean(axis=1) - np.sort(plain, axis=1)[:, -k:].mean(axis=1)
-        return float(lean.max()) >= COMPLAINT_LEAN
+        # Closer to complaints than to their twins, and close to one at all (not noise between two far sets).
+        return bool(((lean >= COMPLAINT_LEAN) & (bad.max(axis=1) >= COMPLAINT_MIN)).any())
 
 
 def key_words(text: str) -> frozenset[str]:

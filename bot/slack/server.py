@@ -22,6 +22,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot import heap
 from bot.config import Settings
 from bot.index.indexer import IndexBusy
 from bot.knowledge.files import require_root
@@ -163,6 +164,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
         rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
         app = build_app(rt)
         start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
+        heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
         try:
             if http:
                 server = make_http_server(
