@@ -17,6 +17,7 @@ from bot.services.text import COMMON_WORDS, capitalised_words, fold, words
 
 ASK_DESCRIPTION_MIN = 0.5  # a description-only match this weak is not enough to draft for someone
 STRONG_NAME = 0.6
+PLAYBOOK_PARAGRAPHS = 5  # the paragraphs whose sentences a description match is weighed against
 ADDRESSED_RE = re.compile(
     r"\b(?:reply to|respond to|answer|write to|email|e-mail|text|call|ring|message|tell|get back to|follow up with"
     r"|check in with|reach out to|contact|for|draft (?:a reply |something )?(?:to|for))\s*$"
@@ -30,20 +31,37 @@ PERSON_WORDS = frozenset(
 )
 
 
-def _describes_a_person(question: str, customer: Customer) -> bool:
+def _describes_a_person(question: str, customer: Customer, offer: frozenset[str]) -> bool:
+    """A person word, or a word of who they are: their company or role, or a tag that is not a word of
+    the business's offer ("health-plan" tags what they bought: "the health plan" asks about the plan)."""
     said = set(words(question))
     if said & PERSON_WORDS:
         return True
-    profile = set(words(" ".join(filter(None, [customer.company, customer.role, *customer.tags]))))
+    profile = set(words(" ".join(filter(None, [customer.company, customer.role]))))
+    profile |= set(words(" ".join(customer.tags))) - offer
     return bool((said & profile) - COMMON_WORDS)
 
 
 def _asks_the_playbook(snap: Snapshot, question: str, customer_score: float) -> bool:
+    """Whether the question is as close to what the playbook says as to this customer's file.
+
+    Compared like with like: a customer's history line is one sentence, so the playbook is read sentence
+    by sentence too (a paragraph about six plans is further from "the large dog plan a month?" than
+    "Set up the Small Dog plan" is, though the playbook answers it and the customer only holds a plan)."""
     store = snap.finder.store
     if store is None:
         return False
-    hits = store.query("playbook", question, n=3)
-    return bool(hits) and hits[0].score >= customer_score
+    hits = store.query("playbook", question, n=PLAYBOOK_PARAGRAPHS)
+    if not hits:
+        return False
+    best = hits[0].score
+    if snap.meaning is not None:
+        sentences = snap.facts.sentences.by_paragraph
+        found = [s for hit in hits for s in sentences.get(hit.id.split("~", 1)[0], [])]
+        parts = [text for s in found for text in (s.text, *s.parts)]  # bare, as a history line is stored
+        if parts:
+            best = max(best, float(snap.meaning.similarity([question], parts).max()))
+    return best >= customer_score
 
 
 def _separately_named(question: str, matches: list[Match]) -> list[Match]:
@@ -60,7 +78,7 @@ def _separately_named(question: str, matches: list[Match]) -> list[Match]:
     named = [top] + [
         m
         for m in matches[1:]
-        if m.matched not in ("description", "id", "email")
+        if m.matched not in ("description", "id", "email", "fact")  # a pet's name is not a second person
         and m.named_by
         and m.named_by <= capitals
         and not (m.named_by & top.named_by)
@@ -99,7 +117,7 @@ def identify(snap: Snapshot, question: str, customer_id: str | None, context: st
         and matches[0].matched == "description"
         and (
             matches[0].score < ASK_DESCRIPTION_MIN
-            or not _describes_a_person(question, matches[0].customer)
+            or not _describes_a_person(question, matches[0].customer, snap.finder.vocabulary)
             or _asks_the_playbook(snap, question, matches[0].score)
         )
     ):

@@ -13,6 +13,7 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from rapidfuzz import process
@@ -20,10 +21,11 @@ from rapidfuzz.distance import OSA
 
 from bot.index.store import Hit, VectorStore
 from bot.knowledge.models import Customer
+from bot.services.namekeys import CompanyPhrases, fact_names
 from bot.services.text import COMMON_WORDS, EMAIL_RE, NAME_WORD_RE, capitalised_words, fold, stem, stems, words
 
 MatchKind = Literal[
-    "id", "email", "name", "preferred_name", "first_name", "last_name", "company", "role", "description"
+    "id", "email", "name", "preferred_name", "first_name", "last_name", "company", "role", "fact", "description"
 ]
 
 # Weights of each kind of lexical evidence: a full name says more than a first name.
@@ -34,6 +36,7 @@ WEIGHTS: dict[str, float] = {
     "first_name": 0.8,
     "last_name": 0.75,
     "role": 0.7,
+    "fact": 0.8,  # a proper noun of their `facts` (a pet, a site): names them as a first name does
 }
 EXTRA_EVIDENCE = 0.12  # per further kind of evidence: "Sam from Kestrel Dental" over every other Sam
 SEMANTIC_DECIDES = 0.12  # two customers named alike are told apart by their histories only by this much
@@ -102,12 +105,13 @@ def capitalised_pairs(text: str) -> list[tuple[str, str]]:
 class NameIndex:
     """Name, preferred-name and company tokens of every customer, for fuzzy lookup."""
 
-    def __init__(self, customers: dict[str, Customer]) -> None:
+    def __init__(self, customers: dict[str, Customer], vocabulary: frozenset[str] = frozenset()) -> None:
         self.customers = customers
         self.by_email = {fold(c.email): c.id for c in customers.values() if c.email}
         self.by_token: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self.company_shape: dict[str, tuple[int, str]] = {}  # customer id -> (company words, leading word)
         self.role_size: dict[str, int] = {}
+        roles: dict[frozenset[str], set[str]] = defaultdict(set)
         for c in customers.values():
             parts = words(c.name)  # empty for a name in a script without ASCII letters after folding
             if parts:
@@ -121,6 +125,7 @@ class NameIndex:
             for part in role:
                 self._add(part, c.id, "role")
             self.role_size[c.id] = len(role)
+            roles[frozenset(role)].add(c.id)
             if c.preferred_name and words(c.preferred_name) != parts[:1]:
                 for part in words(c.preferred_name):
                     self._add(part, c.id, "preferred")
@@ -129,6 +134,19 @@ class NameIndex:
                 self._add(part, c.id, "company")
             self.company_shape[c.id] = (len(set(company)), company[0] if company else "")
         self.vocab = list(self.by_token)
+        # A role several customers hold ("Owner") names none of them alone; it still adds to other evidence.
+        self.shared_role = {cid for holders in roles.values() if len(holders) > 1 for cid in holders}
+        self.vocabulary = vocabulary
+
+    # Built on first use (they read every customer's file): a snapshot that only serves ids costs nothing.
+    @cached_property
+    def fact_names(self) -> dict[str, frozenset[str]]:
+        """Proper nouns of the customers' facts -> their customers; matched exactly, written with a capital."""
+        return fact_names(self.customers, NOT_NAMES | self.vocabulary)
+
+    @cached_property
+    def phrases(self) -> CompanyPhrases:
+        return CompanyPhrases(self.customers, COMPANY_STOPWORDS, self.vocabulary)
 
     def _add(self, token: str, cid: str, kind: str) -> None:
         self.by_token[token].add((cid, kind))
@@ -150,7 +168,14 @@ class NameIndex:
         capitals = capitalised_words(text)
         seen: dict[str, dict[str, float]] = defaultdict(dict)  # cid -> kind:word -> similarity
         used: dict[str, dict[str, int]] = defaultdict(dict)  # cid -> query token -> position
-        for position, token in enumerate(dict.fromkeys(words(text))):
+        positions = {token: i for i, token in enumerate(dict.fromkeys(words(text)))}
+        for cid, run in self.phrases.find(text).items():
+            seen[cid]["phrase:" + " ".join(run)] = 1.0
+            used[cid].update({token: positions[token] for token in run})
+        for token, position in positions.items():
+            for cid in self.fact_names.get(token, ()) if token in capitals else ():
+                seen[cid][f"fact:{token}"] = 1.0
+                used[cid].setdefault(token, position)
             if (token in COMMON_WORDS or token in vocabulary) and token not in capitals:
                 continue
             for vocab_word, sim in self.token_hits(token):
@@ -198,7 +223,12 @@ class NameIndex:
         for m in ADDRESSEE_RE.finditer(EMAIL_RE.sub(" ", text)):
             word = m.group("a") or m.group("b")
             folded = words(word)
-            if len(folded) == 1 and folded[0] not in NOT_NAMES and not self.token_hits(folded[0]):
+            if (
+                len(folded) == 1
+                and folded[0] not in NOT_NAMES
+                and folded[0] not in self.fact_names
+                and not self.token_hits(folded[0])
+            ):
                 return True
         return False
 
@@ -220,7 +250,8 @@ class NameIndex:
         if by_kind.get("preferred"):
             options.append((WEIGHTS["preferred_name"] * max(by_kind["preferred"]), "preferred_name"))
         roles = by_kind.get("role")
-        if roles and len(roles) >= self.role_size[cid]:
+        role_named = roles is not None and len(roles) >= self.role_size[cid]
+        if roles and role_named and cid not in self.shared_role:
             options.append((WEIGHTS["role"] * min(roles), "role"))
         company_hits = by_kind.get("company")
         if company_hits:
@@ -230,10 +261,16 @@ class NameIndex:
             elif f"company:{lead}" in hits and self._distinctive(lead, cid):
                 # "Greenway" for Greenway Couriers: the leading word of a company name, when it is nobody else's
                 options.append((PARTIAL_COMPANY * hits[f"company:{lead}"], "company"))
+        if by_kind.get("fact"):
+            options.append((WEIGHTS["fact"], "fact"))
+        if by_kind.get("phrase"):
+            options.append((PARTIAL_COMPANY, "company"))  # "the greyhound rescue": part of their company name
         if not options:
             return 0.0, "name"
         best = max(options)
-        groups = {"person" if kind in PERSON_KINDS else kind for _, kind in options}
+        groups = {"person" if kind in PERSON_KINDS else kind for _, kind in options} | (
+            {"role"} if role_named else set()
+        )
         return best[0] + EXTRA_EVIDENCE * (len(groups) - 1), best[1]
 
     def _only_partial_company(self, cid: str, hits: dict[str, float]) -> bool:
@@ -252,7 +289,7 @@ class CustomerFinder:
         self, customers: dict[str, Customer], store: VectorStore | None, vocabulary: frozenset[str] = frozenset()
     ) -> None:
         self.customers = customers
-        self.names = NameIndex(customers)
+        self.names = NameIndex(customers, vocabulary)
         self.store = store
         self.vocabulary = vocabulary  # words of the content library and playbook: product names, places
 
@@ -302,7 +339,8 @@ class CustomerFinder:
         """'Zebedee Quartermaine' matched no name: no description match, however strong, stands in for them."""
         for first, second in capitalised_pairs(text):
             pair = (fold(first), fold(second))
-            if all(w not in NOT_NAMES and w not in self.names.by_token and w not in self.vocabulary for w in pair):
+            known = self.names.by_token.keys() | self.names.fact_names.keys() | self.vocabulary
+            if all(w not in NOT_NAMES and w not in known for w in pair):
                 return True
         return False
 
