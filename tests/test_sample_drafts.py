@@ -76,3 +76,9 @@ def test_a_question_about_no_one_gets_facts_through_the_cli(sample_copy: object,
     assert answer["customer"] is None and answer["intent"] == "fact" and answer["drafts"] == []
     assert any("£27.00" in f["text"] for f in answer["facts"])
     assert answer["warnings"] == []
+
+
+def test_a_question_the_facts_answer_gets_no_promise_for_a_word_the_folder_lacks(sample_services: Services) -> None:
+    """'plastic-free' is nowhere in the playbook, yet the packaging sentence answers it: no "I'll check"."""
+    answer = sample_services.assistant.ask("Hannah asked: are your bags plastic-free?")
+    assert "home-compostable" in drafted(answer) and "come back to you" not in drafted(answer)

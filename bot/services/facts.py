@@ -49,7 +49,7 @@ WHEN_RE = re.compile(
 )
 LEXICAL = 0.03  # hybrid retrieval: per word of their message the sentence shares, weighted by rarity (up to 3)
 SEARCH_N = 12
-UNHEARD_OF = 0.25  # a word the folder never uses, this far in meaning from every chosen fact, is not answered
+UNHEARD_OF = 0.15  # a word the folder never uses, this far in meaning from every chosen fact, is not answered
 
 
 class FactChooser:
@@ -205,8 +205,16 @@ class FactChooser:
         meaning. A fact on the rest of the question ("we deliver to UK addresses") does not answer that part."""
         assert self.meaning is not None
         known = self.rarity.keys() | (content_stems(_file_words(customer)) if customer is not None else set())
-        unheard = list(dict.fromkeys(w for w in words(ask) if len(w) > 3 and stem(w) not in known))
-        unheard = [w for w in unheard if w not in function_words() and stem(w) in content_stems(w)]
+        common = function_words()
+        # Whole tokens, compounds kept ("plastic-free" says more than "plastic" alone).
+        unheard = [
+            token
+            for token in dict.fromkeys(re.findall(r"[^\W\d_][\w'’-]*", ask))
+            if any(
+                len(w) > 3 and w not in common and stem(w) not in known and stem(w) in content_stems(w)
+                for w in words(token)
+            )
+        ]
         if not unheard:
             return False
         sims = self.meaning.similarity(unheard, [p.text for p in chosen])
