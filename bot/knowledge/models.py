@@ -224,6 +224,14 @@ class Customer(BaseModel):
     def notes_text(self) -> str:
         return "\n".join(s.text for s in self.notes)
 
+    def file_text(self, with_name: bool = True) -> str:
+        """What their file says, `## Private` left out: facts, history, notes, interests and tags (and with
+        `with_name`, their name, company and role)."""
+        facts = " ".join(str(v) for v in self.facts.values())
+        history = " ".join(e.text for e in self.history)
+        named = [self.name, self.company, self.role] if with_name else []
+        return " ".join(filter(None, [*named, facts, history, self.notes_text, *self.interests, *self.tags]))
+
 
 class ContentItem(BaseModel):
     model_config = ConfigDict(extra="allow")

@@ -22,7 +22,7 @@ from bot.core.answer import Draft
 from bot.core.plan import DraftPlan, Passage, human_date
 from bot.knowledge.lint import instruction_like
 from bot.knowledge.models import Customer
-from bot.language.text import EMAIL_RE
+from bot.language.text import EMAIL_RE, SENTENCE_RE
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,6 @@ PURPOSE_SAYS = {
     "advocacy": "Would you be willing to share your experience with us, in a review or a few words?",
     "preferences": "How and how often would you like to hear from us?",
 }
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 LEFT_OUT = "[words addressed to an AI, left out]"
 
 
@@ -258,7 +257,7 @@ def without_instructions(text: str) -> str:
     """Their message, minus the sentences that read as instructions to a model (the rest is answered)."""
     if not instruction_like(text):
         return text
-    kept = [s if not instruction_like(s) else LEFT_OUT for s in SENTENCE_END_RE.split(text)]
+    kept = [s if not instruction_like(s) else LEFT_OUT for s in SENTENCE_RE.split(text)]
     return " ".join(dict.fromkeys(kept)) if any(s != LEFT_OUT for s in kept) else LEFT_OUT
 
 

@@ -204,7 +204,7 @@ class FactChooser:
         playbook sentence and nothing in their file uses, and that none of the chosen facts comes close to in
         meaning. A fact on the rest of the question ("we deliver to UK addresses") does not answer that part."""
         assert self.meaning is not None
-        known = self.rarity.keys() | (content_stems(_file_words(customer)) if customer is not None else set())
+        known = self.rarity.keys() | (content_stems(customer.file_text()) if customer is not None else set())
         common = function_words()
         # Whole tokens, compounds kept ("plastic-free" says more than "plastic" alone).
         unheard = [
@@ -238,14 +238,6 @@ def kind_words() -> frozenset[str]:
     """The words that say what kind of value is asked ("how much does it cost") and not what about."""
     lex = lexicon()
     return frozenset(content_stems(" ".join([*lex.asks_price, *lex.asks_when])))
-
-
-def _file_words(customer: Customer) -> str:
-    """What their file says (not `## Private`): history, notes, interests, tags, facts, company and role."""
-    parts = [e.text for e in customer.history] + [n.text for n in customer.notes]
-    parts += [*customer.interests, *customer.tags, customer.company or "", customer.role or ""]
-    parts += [fact_text(k, v) for k, v in customer.facts.items()]
-    return "\n".join(parts)
 
 
 def asks_in(message: str) -> list[str]:

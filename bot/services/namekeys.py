@@ -30,7 +30,7 @@ def _written_in_lower_case(customers: Iterable[Customer], candidates: set[str]) 
     nouns, not names. Tokens are compared as written (lower case already), so a long folder is read once."""
     found: set[str] = set()
     for c in customers if candidates else ():
-        tokens = {POSSESSIVE_RE.sub("", t) for t in NAME_WORD_RE.findall(_file_text(c, with_name=False))}
+        tokens = {POSSESSIVE_RE.sub("", t) for t in NAME_WORD_RE.findall(c.file_text(with_name=False))}
         found |= candidates & tokens
     return found
 
@@ -79,7 +79,7 @@ class CompanyPhrases:
         wanted = {w for run in owners for w in run if w not in offer}
         users: dict[str, set[str]] = defaultdict(set)  # word of a company name -> customers whose file uses it
         for c in customers.values() if wanted else ():
-            for word in wanted.intersection(words(_file_text(c))):
+            for word in wanted.intersection(words(c.file_text())):
                 users[word].add(c.id)
         self.owner = {
             run: cid
@@ -102,13 +102,6 @@ class CompanyPhrases:
                     found[cid] = run
                     break
         return found
-
-
-def _file_text(c: Customer, with_name: bool = True) -> str:
-    facts = " ".join(str(v) for v in c.facts.values())
-    history = " ".join(e.text for e in c.history)
-    named = [c.name, c.company, c.role] if with_name else []
-    return " ".join(filter(None, [*named, facts, history, c.notes_text, *c.interests, *c.tags]))
 
 
 def _runs(parts: list[str]) -> Iterable[tuple[str, ...]]:

@@ -233,7 +233,7 @@ class Reader:
             return CustomerMessage(text=thread, origin="thread"), "the request came with a thread"
         wished, wanted = spoken(question, customer, wish=True)
         # "Tobias wants to pause": their request (unless it names a perk to offer without asking for a reply)
-        if wished and (self.named_in(question)[0] is None or self.asks_to_reply(question)):
+        if wished and (self.named_in(question) is None or self.asks_to_reply(question)):
             text = self.without_staff_ask(wanted or question)
             return CustomerMessage(text=text, origin="pasted"), "the request says what the customer wants"
         described = self.without_staff_ask(_without_names(question, customer))
@@ -259,7 +259,7 @@ class Reader:
         return verdict.purpose, verdict.outreach
 
     def verdict(self, question: str, customer: Customer | None) -> Verdict:
-        named, _ = self.named_in(question)
+        named = self.named_in(question)
         replies = self.asks_to_reply(question)  # "reply to Henrik about…": a reply, whatever it is about
         if named is not None:  # a perk or a piece of content named: offer or share it, unless asked to reply
             return Verdict(named, outreach=not replies, reply=replies)
@@ -302,16 +302,14 @@ class Reader:
         """The request uses a verb of replying ("how do I answer…", "draft reply")."""
         return bool({stem(w) for w in words(question)} & lexicon().reply_verbs)
 
-    def named_in(self, question: str) -> tuple[Purpose | None, str]:
-        """The perk or content the request names, and the request with the name said as its kind."""
+    def named_in(self, question: str) -> Purpose | None:
+        """The purpose of the perk or piece of content the request names, if it names one."""
         said = key_words(question)
         for purpose, words_of_name in self.named:
             shared = len(said & words_of_name)
             if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
-                kind = "perk" if purpose == "perk" else "guide"
-                kept = [kind if key_words(w) & words_of_name else w for w in question.split()]
-                return purpose, " ".join(w for i, w in enumerate(kept) if w != kind or i == 0 or kept[i - 1] != kind)
-        return None, question
+                return purpose
+        return None
 
     def asks_for_a_draft(self, question: str) -> bool:
         """The request is a staff member asking for a reply ("can you draft a reply?"), whatever it is about."""
