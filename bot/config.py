@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     rapport_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rapport_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rapport_workers: int = Field(default=32, ge=1)
+    # `serve` computes answers in this many processes apart from the one that acks (0: in that one).
+    rapport_answer_processes: int = Field(default=1, ge=0, le=64)
     redis_url: str | None = None  # replicas share Slack event dedup here (pip install 'rapport[redis]')
     rapport_today: dt.date | None = None  # pins "today" (tests, demos); default: the real date
     # The weekly "who needs us" post (README, "Who needs us"): a staff channel id, never Slack Connect.

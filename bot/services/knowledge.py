@@ -115,6 +115,9 @@ class Knowledge:
         # One per process: the playbook's sentence vectors are kept across reloads.
         self.meaning = Meaning(self.index.embedder)
         self._loaded: tuple[int, int] | None = None  # the manifest the snapshot was loaded after
+        # False in a front process whose answers are computed elsewhere: a sync then reloads the
+        # folder only if something here had loaded it (the admin status), not on every change.
+        self.eager = True
 
     @property
     def root(self) -> Path:
@@ -172,7 +175,8 @@ class Knowledge:
 
     def sync(self, full: bool = False, wait: float = 0, progress: object = None) -> SyncReport:
         report = self.index.sync(full=full, wait=wait, progress=progress)  # type: ignore[arg-type]
-        self.reload()
+        if self.eager or self._snapshot is not None:
+            self.reload()
         return report
 
     def customer(self, customer_id: str) -> Customer:

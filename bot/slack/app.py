@@ -84,8 +84,11 @@ def worker_pool(settings: Settings) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.rapport_workers, thread_name_prefix="rapport")
 
 
-def build_app(rt: Runtime, *, signing_secret: str | None = None, executor: ThreadPoolExecutor | None = None) -> App:
-    """The app for Socket Mode or HTTP. `signing_secret` defaults to SLACK_SIGNING_SECRET (HTTP needs it)."""
+def build_app(
+    rt: Runtime, *, signing_secret: str | None = None, executor: ThreadPoolExecutor | None = None, verify: bool = True
+) -> App:
+    """The app for Socket Mode or HTTP. `signing_secret` defaults to SLACK_SIGNING_SECRET (HTTP needs it);
+    `verify=False` only in an answer process, whose requests come from the front that verified them."""
     settings = rt.settings
     token = secret(settings, "slack_bot_token")
     if signing_secret is None:
@@ -96,6 +99,7 @@ def build_app(rt: Runtime, *, signing_secret: str | None = None, executor: Threa
         client=web_client(settings),
         authorize=single_workspace_authorize(settings, token),
         signing_secret=signing_secret,
+        request_verification_enabled=verify,
         # Acks run on the request's own thread and lazy work on the pool. Without this, Bolt runs
         # ack functions on the same pool as the lazy work, so a pool full of slow model calls delays acks.
         process_before_response=True,

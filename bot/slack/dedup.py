@@ -214,6 +214,9 @@ def event_dedup_middleware(store: DedupStore) -> Callable[..., BoltResponse | No
     """Global Bolt middleware: a repeated event_id, or a replayed command or click, is acked and goes no further."""
 
     def deduplicate_events(body: dict[str, Any], request: Any, next: Callable[[], None]) -> BoltResponse | None:
+        if request.lazy_only:  # the lazy half of a request this middleware already let through once
+            next()
+            return None
         found = once_key(body, request)
         if found is not None and not store.first_time(found[0], found[1]):
             retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]

@@ -1,0 +1,246 @@
+"""Answers in worker processes: the process that acks Slack never computes an answer.
+
+Bolt runs an ack on the request's own thread and the slow part in a lazy listener. In one
+process both share one GIL, so fifty answers being computed made acks wait (p99 ~400 ms), and
+a 40,000-character question held every other answer. With RAPPORT_ANSWER_PROCESSES=N (default 1),
+`rapport serve` keeps the front process for acks, the index (it owns and syncs it) and the admin
+command, and hands each lazy listener to one of N answer processes, the way Bolt's own AWS Lambda
+adapter does: the request travels as Slack sent it, marked `lazy_only` with the listener's name,
+and the answer process's own Bolt app runs just that listener. Answer processes read the index
+the front writes (as a replica does) and talk to Slack themselves.
+
+A job goes to the live answer process with the fewest jobs in hand. One that dies is restarted;
+the jobs it held are named in the log and in `/healthz`. The front starts answering Slack before
+the folder is loaded: events are acked at once and answered when an answer process is ready.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from multiprocessing.context import SpawnProcess
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from slack_bolt import App, BoltRequest
+from slack_bolt.lazy_listener import LazyListenerRunner
+from slack_bolt.lazy_listener.internals import build_runnable_function
+from slack_bolt.util.utils import get_name_for_callable
+
+from bot.config import Settings
+from bot.services.health import Health
+
+log = logging.getLogger(__name__)
+
+FRONT = "rapport_runs_in_front"  # a lazy listener marked so runs in the front process (it needs the index owner)
+CARRIED = ("rapport_modal_failed",)  # context keys an ack sets for its lazy listener
+LAZY_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
+RESTART_WAIT = 1.0  # seconds between looks at whether an answer process is still alive
+
+
+def in_front(function: Callable[..., None]) -> Callable[..., None]:
+    """Run this lazy listener in the front process (`/rapport reload` syncs the index the front owns)."""
+    setattr(function, FRONT, True)
+    return function
+
+
+@dataclass(frozen=True)
+class Job:
+    """One lazy listener run, as Bolt's Lambda adapter re-sends it: Slack's request plus the listener's name."""
+
+    id: int
+    function: str
+    mode: str
+    body: str | dict[str, Any]
+    query: dict[str, Sequence[str]]
+    headers: dict[str, str | Sequence[str]]
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, number: int, function: Callable[..., None], request: BoltRequest) -> Job:
+        return cls(
+            id=number,
+            function=get_name_for_callable(function),
+            mode=request.mode,
+            body=request.raw_body if request.mode == "http" else request.body,
+            query={k: list(v) for k, v in request.query.items()},
+            headers={k: list(v) for k, v in request.headers.items() if k not in LAZY_HEADERS},
+            context={k: request.context[k] for k in CARRIED if k in request.context},
+        )
+
+    def request(self) -> BoltRequest:
+        headers: dict[str, str | Sequence[str]] = {**self.headers, LAZY_HEADERS[0]: "1", LAZY_HEADERS[1]: self.function}
+        context = dict(self.context)
+        return BoltRequest(body=self.body, query=self.query, headers=headers, context=context, mode=self.mode)
+
+
+@dataclass
+class Slot:
+    """One answer process and the jobs it holds."""
+
+    number: int
+    process: SpawnProcess
+    inbox: Queue[Job | None]
+    held: dict[int, str] = field(default_factory=dict)  # job id -> listener name
+    ready: bool = False
+
+
+class AnswerPool:
+    """N answer processes, fed least-busy first; the front's side of the split."""
+
+    def __init__(self, settings: Settings, processes: int, health: Health) -> None:
+        self.settings = settings
+        self.health = health
+        self._ctx = multiprocessing.get_context("spawn")  # the front has threads: never fork it
+        self._outbox: Queue[tuple[str, int, int]] = self._ctx.Queue()
+        self._index_ready: Event = self._ctx.Event()
+        self._slots = [self._spawn(n) for n in range(processes)]
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+        self._closing = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._listen, name="rapport-answers-listen", daemon=True),
+            threading.Thread(target=self._watch, name="rapport-answers-watch", daemon=True),
+        ]
+        self.health.report("answers", False, "the answer processes are loading the knowledge folder")
+
+    def _spawn(self, number: int) -> Slot:
+        inbox: Queue[Job | None] = self._ctx.Queue()
+        process = self._ctx.Process(
+            target=answer_process,
+            args=(self.settings, number, inbox, self._outbox, self._index_ready),
+            name=f"rapport-answers-{number}",
+            daemon=True,
+        )
+        process.start()
+        return Slot(number, process, inbox)
+
+    def start(self) -> AnswerPool:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def index_ready(self) -> None:
+        """The front has synced the index: answer processes may load it."""
+        self._index_ready.set()
+
+    def submit(self, function: Callable[..., None], request: BoltRequest) -> None:
+        job = Job.of(next(self._numbers), function, request)
+        with self._lock:
+            live = [s for s in self._slots if s.process.is_alive()] or self._slots
+            slot = min(live, key=lambda s: (not s.ready, len(s.held)))
+            slot.held[job.id] = job.function
+        slot.inbox.put(job)
+
+    def busy(self) -> list[int]:
+        """Jobs held by each answer process (for status and tests)."""
+        with self._lock:
+            return [len(s.held) for s in self._slots]
+
+    def stop(self, timeout: float = 10) -> None:
+        self._closing.set()
+        for slot in self._slots:
+            if slot.ready:
+                slot.inbox.put(None)  # it finishes what it holds, then exits
+            else:
+                slot.process.terminate()  # still loading: nothing to finish
+        deadline = time.monotonic() + timeout
+        for slot in self._slots:
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+            if slot.process.is_alive():
+                slot.process.terminate()
+        self._outbox.put(("stop", -1, 0))
+
+    def _listen(self) -> None:
+        while True:
+            kind, number, value = self._outbox.get()
+            if kind == "stop":
+                return
+            with self._lock:
+                slot = self._slots[number]
+                if kind == "done":
+                    slot.held.pop(value, None)
+                elif kind == "ready":
+                    slot.ready = True
+                    log.info("answer process %d (pid %d) is ready", number, value)
+                all_ready = all(s.ready for s in self._slots)
+            if kind == "ready" and all_ready:
+                self.health.report("answers", True)
+
+    def _watch(self) -> None:
+        while not self._closing.wait(RESTART_WAIT):
+            for number, slot in enumerate(self._slots):
+                if slot.process.is_alive() or self._closing.is_set():
+                    continue
+                with self._lock:
+                    lost = sorted(slot.held.values())
+                    # A new inbox: a process killed while it waited on the old one may have left its read lock held.
+                    self._slots[number] = self._spawn(number)
+                what = f"; {len(lost)} answers it held were lost ({', '.join(lost)})" if lost else ""
+                log.error("answer process %d exited with code %s: restarted%s", number, slot.process.exitcode, what)
+                self.health.report("answers", False, f"answer process {number} exited and is restarting{what}")
+
+
+class ProcessLazyRunner(LazyListenerRunner):
+    """Bolt's lazy listener runner in the front: each lazy listener goes to the answer processes,
+    except those marked `in_front`, which run on the front's thread pool."""
+
+    def __init__(self, logger: logging.Logger, executor: Executor, pool: AnswerPool) -> None:
+        self.logger = logger
+        self.executor = executor
+        self.pool = pool
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        if getattr(function, FRONT, False):
+            self.executor.submit(build_runnable_function(func=function, logger=self.logger, request=request))
+        else:
+            self.pool.submit(function, request)
+
+
+def use_answer_processes(app: App, pool: AnswerPool, executor: Executor) -> None:
+    """Send the app's lazy listeners to `pool` (as slack_bolt.adapter.aws_lambda does with Lambda)."""
+    app.listener_runner.lazy_listener_runner = ProcessLazyRunner(app.logger, executor, pool)
+
+
+def answer_process(
+    settings: Settings, number: int, inbox: Queue[Job | None], outbox: Queue[tuple[str, int, int]], index_ready: Event
+) -> None:
+    """An answer process: load the index once the front has synced it, follow it, run the jobs it is given."""
+    from bot import heap
+    from bot.logs import configure_logging
+    from bot.services.container import build_services
+    from bot.slack.app import build_app, worker_pool
+    from bot.slack.dedup import MemoryDedup
+    from bot.slack.runtime import Runtime
+
+    configure_logging(settings.log_level)
+    index_ready.wait()
+    services = build_services(settings)
+    services.knowledge.reload()
+    follower = services.knowledge.follow()
+    rt = Runtime.create(services, dedup=MemoryDedup(), owns_index=False)
+    executor = worker_pool(settings)
+    app = build_app(rt, executor=executor, verify=False)  # the front verified every request
+    heap.settle()
+    outbox.put(("ready", number, os.getpid()))
+
+    def run(job: Job) -> None:
+        try:
+            app.dispatch(job.request())
+        except Exception:
+            log.exception("answering %s failed", job.function)
+        finally:
+            outbox.put(("done", number, job.id))
+
+    while (job := inbox.get()) is not None:
+        executor.submit(run, job)
+    executor.shutdown(wait=True)
+    follower.stop()
