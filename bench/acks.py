@@ -1,0 +1,158 @@
+"""Acks that never wait: `rapport serve --http` with answers in the acking process (A) or in answer processes (B).
+
+    .venv/bin/python bench/acks.py [--customers 1000] [--rounds 3] [--processes 0,1,2]
+
+For each setting, alternately (A B A B …), in fresh serve processes on 127.0.0.1 with the test suite's
+fake Slack Web API and fake model (2 s per answer):
+
+- ack p99 of bursts of 50 concurrent signed `app_mention`s;
+- the floor in the same run: the same 50 requests again once every answer is posted (Slack retries:
+  acked by the dedup middleware, no answer work), so the ratio to the floor is machine-independent;
+- the 40,000-character question: a short question's time to answer alone, then sent 0.2 s after a
+  40,000-character one; the difference is what the long question costs the other answer;
+- start-up to the first ack and to the first answer, and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.run import WORK, folder_for  # noqa: E402
+from bench.slack_load import free_port, mentions, post  # noqa: E402
+from bench.tasks import percentiles  # noqa: E402
+from tests import fake_openai as F  # noqa: E402
+from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
+from tests.slack_requests import load, signed_request  # noqa: E402
+
+LONG = 40_000
+
+
+def mention(text: str, key: str) -> tuple[str, dict[str, str]]:
+    payload = load("app_mention", event_id=f"EvACK{key}")
+    ts = f"17639{abs(hash(key)) % 10**5:05d}.{len(key):06d}"
+    payload["event"] = {**payload["event"], "text": f"<@UBOT> {text}", "ts": ts, "event_ts": ts, "blocks": []}
+    return signed_request(payload)
+
+
+def answered(slack: FakeSlack, ts: str, timeout: float = 300) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if any(c.args.get("thread_ts") == ts for c in slack.calls_to("chat.postMessage")):
+            return time.perf_counter()
+        time.sleep(0.01)
+    raise RuntimeError(f"no answer in thread {ts}")
+
+
+def ts_of(request: tuple[str, dict[str, str]]) -> str:
+    return str(json.loads(request[0])["event"]["ts"])
+
+
+def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> dict[str, Any]:
+    slack = FakeSlack().start()
+    model = F.FakeOpenAI().start()
+    model.script(*[F.slow(2.0) for _ in range(50 * rounds + 100)])
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "OPENAI_API_KEY": "sk-bench",
+        "OPENAI_BASE_URL": model.url,
+        "KNOWLEDGE_DIR": str(knowledge),
+        "CHROMA_PATH": str(index),
+        "RAPPORT_TODAY": "2026-11-22",
+        "RAPPORT_ANSWER_PROCESSES": str(processes),
+        "LOG_LEVEL": "WARNING",
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--http", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        first = mention("Peggy Hughes asked about delivery times", f"{key}first")
+        while True:
+            try:
+                post(port, *first)
+                break
+            except OSError:
+                time.sleep(0.01)
+        first_ack = time.perf_counter() - started
+        first_answer = answered(slack, ts_of(first)) - started
+        acks: list[float] = []
+        floor: list[float] = []
+        for r in range(rounds):
+            batch = mentions(knowledge, 50, 10 * r + hash(key) % 10)
+            before = len(slack.calls_to("chat.postMessage"))
+            with ThreadPoolExecutor(50) as pool:
+                acks += list(pool.map(lambda req: post(port, *req), batch))
+            slack.wait_for("chat.postMessage", before + 50, timeout=300)
+            with ThreadPoolExecutor(50) as pool:  # Slack's retries of the same events: the ack path alone
+                floor += list(pool.map(lambda req: post(port, *req), batch))
+        model.script(*[F.slow(0.0) for _ in range(10)])
+        short = mention("Peggy Hughes asked whether you deliver on Saturdays", f"{key}short1")
+        t0 = time.perf_counter()
+        post(port, *short)
+        alone = answered(slack, ts_of(short)) - t0
+        long = mention("Peggy Hughes wrote: " + ("our order came late again and " * LONG)[:LONG], f"{key}long")
+        short2 = mention("Peggy Hughes asked whether you deliver on Sundays", f"{key}short2")
+        post(port, *long)
+        time.sleep(0.2)
+        t1 = time.perf_counter()
+        post(port, *short2)
+        beside = answered(slack, ts_of(short2)) - t1
+        answered(slack, ts_of(long))
+        a, f = percentiles(acks), percentiles(floor)
+        return {
+            "processes": processes,
+            "ack_p99_ms": a["p99_ms"],
+            "floor_p99_ms": f["p99_ms"],
+            "ack_over_floor": a["p99_ms"] / f["p99_ms"],
+            "short_alone_s": alone,
+            "short_beside_40k_s": beside,
+            "delay_ms": (beside - alone) * 1000,
+            "first_ack_s": first_ack,
+            "first_answer_s": first_answer,
+            "load": os.getloadavg()[0],
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        slack.stop()
+        model.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--processes", default="0,1,2")
+    args = parser.parse_args()
+    knowledge = folder_for(args.customers)
+    index = WORK / f"index-{args.customers}"
+    settings = [int(p) for p in args.processes.split(",")]
+    env = {**os.environ, "KNOWLEDGE_DIR": str(knowledge), "CHROMA_PATH": str(index), "LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-m", "bot.cli", "index"], env=env, cwd=ROOT, check=False)  # built once, before
+    for i in range(args.repeat):
+        for p in settings:
+            print(json.dumps(run(knowledge, index, p, args.rounds, f"{i}p{p}")), flush=True)
+
+
+if __name__ == "__main__":
+    main()
