@@ -117,7 +117,15 @@ def scenario_files(given: list[str]) -> list[Path]:
     return found or sorted((ROOT / "bench" / "scenarios").glob("*.yaml"))
 
 
-def run_file(path: Path, url: str, model: str, work: Path) -> list[Record]:
+def spread(asks: list[str], limit: int) -> list[str]:
+    """At most `limit` asks, taken evenly across the file (every scenario kind, not just the first ones)."""
+    if limit <= 0 or len(asks) <= limit:
+        return asks
+    step = len(asks) / limit
+    return [asks[int(i * step)] for i in range(limit)]
+
+
+def run_file(path: Path, url: str, model: str, work: Path, limit: int = 0) -> list[Record]:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     folder = (path.parent / spec.get("folder", "knowledge")).resolve()
     settings = Settings(  # type: ignore[call-arg]
@@ -135,17 +143,17 @@ def run_file(path: Path, url: str, model: str, work: Path) -> list[Record]:
     recording = Recording(svc.assistant.drafter)
     svc.assistant.drafter = recording  # type: ignore[assignment]
     records = []
-    for scenario in spec.get("scenarios", []):
-        for ask in scenario.get("asks", []):
-            record = Record(ask)
-            before = len(recording.calls)
-            try:
-                record.answer = svc.assistant.ask(ask)
-            except Exception:
-                record.crash = traceback.format_exc()
-            record.calls = recording.calls[before:]
-            records.append(record)
-            print(summary_line(record), flush=True)
+    asks = [ask for scenario in spec.get("scenarios", []) for ask in scenario.get("asks", [])]
+    for ask in spread(asks, limit):
+        record = Record(ask)
+        before = len(recording.calls)
+        try:
+            record.answer = svc.assistant.ask(ask)
+        except Exception:
+            record.crash = traceback.format_exc()
+        record.calls = recording.calls[before:]
+        records.append(record)
+        print(summary_line(record), flush=True)
     return records
 
 
@@ -206,13 +214,14 @@ def main() -> int:
     parser.add_argument("--scenarios", nargs="*", default=[], help="scenario YAML files (default: see above)")
     parser.add_argument("--shown", default="bench/.work/llm_shown.md", help="where to write the model drafts shown")
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--per-folder", type=int, default=0, help="at most this many asks per scenario file")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     records: list[Record] = []
     with tempfile.TemporaryDirectory(prefix="rapport-llm-bench-") as tmp:
         for path in scenario_files(args.scenarios):
             print(f"# {path}", flush=True)
-            records += run_file(path, args.url, args.model, Path(tmp))
+            records += run_file(path, args.url, args.model, Path(tmp), args.per_folder)
     result = figures(records)
     result["structured_output"] = {f"{k[0]} {k[1]}": v.mode for k, v in REGISTRY._known.items()}
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -20,6 +20,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +45,8 @@ FRONT = "rapport_runs_in_front"  # a lazy listener marked so runs in the front p
 CARRIED = ("rapport_modal_failed",)  # context keys an ack sets for its lazy listener
 LAZY_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 RESTART_WAIT = 1.0  # seconds between looks at whether an answer process is still alive
+HEALTH_EVERY = 1.0  # seconds between an answer process's looks at its own health (sent to the front on change)
+Message = tuple[str, int, Any]  # (kind, answer process number, value) on the way back to the front
 
 
 def in_front(function: Callable[..., None]) -> Callable[..., None]:
@@ -91,6 +94,7 @@ class Slot:
     inbox: Queue[Job | None]
     held: dict[int, str] = field(default_factory=dict)  # job id -> listener name
     ready: bool = False
+    problems: dict[str, str] = field(default_factory=dict)  # its own health problems: name -> detail
 
 
 class AnswerPool:
@@ -100,7 +104,7 @@ class AnswerPool:
         self.settings = settings
         self.health = health
         self._ctx = multiprocessing.get_context("spawn")  # the front has threads: never fork it
-        self._outbox: Queue[tuple[str, int, int]] = self._ctx.Queue()
+        self._outbox: Queue[Message] = self._ctx.Queue()
         self._index_ready: Event = self._ctx.Event()
         self._slots = [self._spawn(n) for n in range(processes)]
         self._lock = threading.Lock()
@@ -161,7 +165,13 @@ class AnswerPool:
 
     def _listen(self) -> None:
         while True:
-            kind, number, value = self._outbox.get()
+            try:
+                kind, number, value = self._outbox.get()
+            except Exception as exc:  # a process killed while it wrote leaves a broken message, or none
+                if self._closing.is_set():
+                    return
+                log.warning("a message from an answer process was lost (%s)", type(exc).__name__)
+                continue
             if kind == "stop":
                 return
             with self._lock:
@@ -171,9 +181,19 @@ class AnswerPool:
                 elif kind == "ready":
                     slot.ready = True
                     log.info("answer process %d (pid %d) is ready", number, value)
+                elif kind == "health":
+                    self._forward(number, slot.problems, value)
+                    slot.problems = dict(value)
                 all_ready = all(s.ready for s in self._slots)
             if kind == "ready" and all_ready:
                 self.health.report("answers", True)
+
+    def _forward(self, number: int, before: dict[str, str], now: dict[str, str]) -> None:
+        """An answer process's own problems (its view of the index, the model) shown in the front's health."""
+        for name in before.keys() - now.keys():
+            self.health.report(f"{name} (answer process {number})", True)
+        for name, detail in now.items():
+            self.health.report(f"{name} (answer process {number})", False, detail)
 
     def _watch(self) -> None:
         while not self._closing.wait(RESTART_WAIT):
@@ -182,6 +202,7 @@ class AnswerPool:
                     continue
                 with self._lock:
                     lost = sorted(slot.held.values())
+                    self._forward(number, slot.problems, {})
                     # A new inbox: a process killed while it waited on the old one may have left its read lock held.
                     self._slots[number] = self._spawn(number)
                 what = f"; {len(lost)} answers it held were lost ({', '.join(lost)})" if lost else ""
@@ -211,7 +232,7 @@ def use_answer_processes(app: App, pool: AnswerPool, executor: Executor) -> None
 
 
 def answer_process(
-    settings: Settings, number: int, inbox: Queue[Job | None], outbox: Queue[tuple[str, int, int]], index_ready: Event
+    settings: Settings, number: int, inbox: Queue[Job | None], outbox: Queue[Message], index_ready: Event
 ) -> None:
     """An answer process: load the index once the front has synced it, follow it, run the jobs it is given."""
     from bot import heap
@@ -222,6 +243,8 @@ def answer_process(
     from bot.slack.runtime import Runtime
 
     configure_logging(settings.log_level)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the front stops us in order
+    front = os.getppid()
     index_ready.wait()
     services = build_services(settings)
     services.knowledge.reload()
@@ -231,6 +254,19 @@ def answer_process(
     app = build_app(rt, executor=executor, verify=False)  # the front verified every request
     heap.settle()
     outbox.put(("ready", number, os.getpid()))
+
+    def look_around() -> None:
+        sent: dict[str, str] = {}
+        while True:
+            time.sleep(HEALTH_EVERY)
+            if os.getppid() != front:  # the front was killed: nobody will send work or read answers
+                os._exit(0)
+            now = {p.name: p.detail for p in services.health.problems()}
+            if now != sent:
+                outbox.put(("health", number, now))
+                sent = now
+
+    threading.Thread(target=look_around, name="rapport-answers-health", daemon=True).start()
 
     def run(job: Job) -> None:
         try:
