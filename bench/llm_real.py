@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from bot.core.drafting import NO_PROGRESS, DrafterResult, DrafterUnavailable, Pr
 from bot.core.plan import DraftPlan
 from bot.llm.call import REGISTRY
 from bot.llm.drafter import LLMDrafter
+from bot.llm.floor import Floor, FloorInput
 from bot.services.container import build_services
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +78,8 @@ class Record:
 
 class Timed(Progress):
     def __init__(self, started: float) -> None:
-        self.started, self.first = started, None
+        self.started = started
+        self.first: float | None = None
 
     def status(self, text: str) -> None:
         if self.first is None and text.startswith("Writing to"):
@@ -108,6 +111,26 @@ class Recording:
 
     def refine(self, plan: DraftPlan, draft: Draft, style: str) -> DrafterResult:
         return self.inner.refine(plan, draft, style)
+
+
+DROPPED: list[tuple[str, str, str]] = []  # (draft text, why the floor dropped it, its meaning check alone)
+
+
+def recording_floor() -> None:
+    """Keep every draft the floor drops, with the reason and what the meaning check alone says of it,
+    so a person can read whether what was kept from staff was nonsense."""
+    check = Floor.check
+
+    def recorded(self: Floor, drafts: list[Draft], given: FloorInput, meaning: bool = True) -> Any:
+        kept, rejected = check(self, drafts, given, meaning)
+        for draft in drafts:
+            if draft not in kept:
+                why = next((v.detail for v in rejected), "")
+                alone = (self.meaning_problem(draft, given) if meaning else None) or "passes"
+                DROPPED.append((draft.text, why, alone))
+        return kept, rejected
+
+    Floor.check = recorded  # type: ignore[method-assign]
 
 
 def scenario_files(given: list[str]) -> list[Path]:
@@ -218,6 +241,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     records: list[Record] = []
+    recording_floor()
     with tempfile.TemporaryDirectory(prefix="rapport-llm-bench-") as tmp:
         for path in scenario_files(args.scenarios):
             print(f"# {path}", flush=True)
@@ -233,6 +257,10 @@ def main() -> int:
                 out.write(f"## {r.ask}\n\n" + "\n\n---\n\n".join(d.text for d in r.answer.drafts) + "\n\n")
             if r.crash:
                 out.write(f"## CRASH {r.ask}\n\n```\n{r.crash}\n```\n\n")
+        out.write(f"# Dropped by the quality floor ({len(DROPPED)})\n\n")
+        for text, why, alone in DROPPED:
+            out.write(f"- {why} (meaning check alone: {alone})\n\n  > " + text.replace("\n", "\n  > ") + "\n\n")
+    result["floor_meaning_alone"] = dict(Counter(alone.split(";")[0] for _, _, alone in DROPPED))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 1 if result["crashes"] else 0
