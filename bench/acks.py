@@ -58,6 +58,42 @@ def ts_of(request: tuple[str, dict[str, str]]) -> str:
     return str(json.loads(request[0])["event"]["ts"])
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory(pid: int) -> dict[str, float]:
+    """Resident memory of the serve process and of each process it started (the answer processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    kids = [rss_mib(int(c)) for c in children if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return {"front_rss_mib": rss_mib(pid), "answer_rss_mib": sum(kids), "total_rss_mib": rss_mib(pid) + sum(kids)}
+
+
+def acks_during_an_edit(port: int, knowledge: Path, batch: list[tuple[str, dict[str, str]]]) -> list[float]:
+    """Acks one after another for 12 s while one customer file is edited at 2 s (the index owner re-indexes
+    it, every process holding the folder reloads it): the longest stall anyone sending to Slack would feel."""
+    for request in batch:  # answered once; from here on they are retries, acked with no answer work
+        post(port, *request)
+    time.sleep(5)
+    path = sorted((knowledge / "customers").glob("*.md"))[0]
+    original = path.read_bytes()
+    acks: list[float] = []
+    started = time.perf_counter()
+    edited = False
+    try:
+        while time.perf_counter() - started < 12:
+            if not edited and time.perf_counter() - started > 2:
+                path.write_bytes(original + b"\n- 2026-11-22 email in: Could you call me back about my order?\n")
+                edited = True
+            acks.append(post(port, *batch[len(acks) % len(batch)]))
+    finally:
+        path.write_bytes(original)
+    return acks
+
+
 def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> dict[str, Any]:
     slack = FakeSlack().start()
     model = F.FakeOpenAI().start()
@@ -117,7 +153,9 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
         post(port, *short2)
         beside = answered(slack, ts_of(short2)) - t1
         answered(slack, ts_of(long))
-        a, f = percentiles(acks), percentiles(floor)
+        held = memory(proc.pid)
+        during = acks_during_an_edit(port, knowledge, mentions(knowledge, 50, 99))
+        a, f, e = percentiles(acks), percentiles(floor), percentiles(during)
         return {
             "processes": processes,
             "ack_p99_ms": a["p99_ms"],
@@ -126,6 +164,9 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
             "short_alone_s": alone,
             "short_beside_40k_s": beside,
             "delay_ms": (beside - alone) * 1000,
+            "edit_ack_p99_ms": e["p99_ms"],
+            "edit_ack_max_ms": max(during) * 1000,
+            **held,
             "first_ack_s": first_ack,
             "first_answer_s": first_answer,
             "load": os.getloadavg()[0],
