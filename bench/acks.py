@@ -46,9 +46,10 @@ def mention(text: str, key: str) -> tuple[str, dict[str, str]]:
 
 
 def answered(slack: FakeSlack, ts: str, timeout: float = 300) -> float:
+    """When the answer to the message `ts` was complete: its 👀 reaction is taken off last."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        if any(c.args.get("thread_ts") == ts for c in slack.calls_to("chat.postMessage")):
+        if any(c.args.get("timestamp") == ts for c in slack.calls_to("reactions.remove")):
             return time.perf_counter()
         time.sleep(0.01)
     raise RuntimeError(f"no answer in thread {ts}")
@@ -134,10 +135,10 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
         floor: list[float] = []
         for r in range(rounds):
             batch = mentions(knowledge, 50, 10 * r + hash(key) % 10)
-            before = len(slack.calls_to("chat.postMessage"))
+            before = len(slack.calls_to("reactions.remove"))
             with ThreadPoolExecutor(50) as pool:
                 acks += list(pool.map(lambda req: post(port, *req), batch))
-            slack.wait_for("chat.postMessage", before + 50, timeout=300)
+            slack.wait_for("reactions.remove", before + 50, timeout=300)
             with ThreadPoolExecutor(50) as pool:  # Slack's retries of the same events: the ack path alone
                 floor += list(pool.map(lambda req: post(port, *req), batch))
         model.script(*[F.slow(0.0) for _ in range(10)])

@@ -128,6 +128,11 @@ class Knowledge:
 
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
+            if not self.eager:  # a front process: loaded for this one use (a status, a digest), not kept
+                with heap.loading():
+                    snap = self._load()
+                    heap.freeze()  # no collection walks it; it is freed by reference counting when dropped
+                return snap
             self.reload()
         assert self._snapshot is not None
         return self._snapshot
