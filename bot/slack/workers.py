@@ -45,6 +45,9 @@ FRONT = "rapport_runs_in_front"  # a lazy listener marked so runs in the front p
 CARRIED = ("rapport_modal_failed",)  # context keys an ack sets for its lazy listener
 LAZY_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 RESTART_WAIT = 1.0  # seconds between looks at whether an answer process is still alive
+# Answers are background work and acks are not: on cores shared with answer processes the kernel
+# gives the front's acks the CPU first (niceness is per process; its threads, onnxruntime's too, inherit it).
+ANSWER_NICENESS = 10
 HEALTH_EVERY = 1.0  # seconds between an answer process's looks at its own health (sent to the front on change)
 Message = tuple[str, int, Any]  # (kind, answer process number, value) on the way back to the front
 
@@ -244,6 +247,7 @@ def answer_process(
 
     configure_logging(settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the front stops us in order
+    os.nice(ANSWER_NICENESS)
     front = os.getppid()
     index_ready.wait()
     services = build_services(settings)
