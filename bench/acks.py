@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -186,6 +187,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--processes", default="0,1,2")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed bench still puts the edited file back
     knowledge = folder_for(args.customers)
     index = WORK / f"index-{args.customers}"
     settings = [int(p) for p in args.processes.split(",")]
