@@ -67,12 +67,6 @@ def settle(full: bool = False) -> None:
             _baseline = max(1, frozen)
 
 
-def freeze() -> None:
-    """Freeze what is alive now, never collecting first (for a load that will soon be dropped again)."""
-    with _lock:
-        gc.freeze()
-
-
 def release() -> None:
     """Make everything collectable again (before a last collection that must close what is unused)."""
     global _baseline

@@ -1,9 +1,10 @@
 """Answers in answer processes (bot/slack/workers.py), through real `rapport serve --http` processes.
 
-The front process acks, owns the index and runs `/rapport`; every other lazy listener is re-sent to an
-answer process the way Bolt's Lambda adapter re-sends it. Checked here: the request survives the trip
-(HTTP and Socket Mode bodies, the ack's context), answers come from another process, a killed answer
-process is reported and replaced, and the front acks before the folder is loaded.
+The front process only acks; every lazy listener is re-sent to an answer process the way Bolt's Lambda
+adapter re-sends it, and answer process 0 owns the index and runs `/rapport`. Checked here: the request
+survives the trip (HTTP and Socket Mode bodies, the ack's context), answers come from another process,
+the front never opens the index, a killed answer process is reported and replaced, and the front acks
+before the folder is loaded.
 """
 
 from __future__ import annotations
@@ -118,7 +119,26 @@ def test_a_killed_answer_process_is_reported_replaced_and_answers_again(served: 
     assert ANSWERED in served.mention("Draft a check-in for Peggy Hughes")
 
 
-def test_the_admin_command_runs_in_the_front_that_owns_the_index(served: Served) -> None:
+def open_files(pid: int) -> list[str]:
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found.append(os.readlink(fd))
+        except OSError:
+            continue
+    return found
+
+
+def test_the_front_never_opens_the_index_and_answer_process_0_owns_it(served: Served) -> None:
+    served.wait_healthy()
+    served.mention("Should I check in with Peggy Hughes this week?")
+    index = str(served.log_path.parent / "index")
+    assert not [f for f in open_files(served.proc.pid) if f.startswith(index)], "the front opened the index"
+    owner = ready_pids(served)[-1]
+    assert any(f.startswith(index) for f in open_files(owner)), "answer process 0 holds the index open"
+
+
+def test_the_admin_command_runs_in_the_answer_process_that_owns_the_index(served: Served) -> None:
     served.wait_healthy()
     payload = load("command_rapport", served.fake, text="reload")
     body, headers = signed_request(payload)
@@ -127,7 +147,7 @@ def test_the_admin_command_runs_in_the_front_that_owns_the_index(served: Served)
     posts = served.fake.wait_for("response_url", count=2, timeout=60)
     said = " ".join(str(p.args) for p in posts)
     assert "Re-indexed" in said and "already up to date" in said
-    # The answer processes follow the index; only the front writes it.
+    # Answer process 0 owns the index: the reload synced it rather than following another owner.
     assert "another process writes this index" not in said.lower()
 
 

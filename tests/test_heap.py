@@ -104,27 +104,3 @@ def test_settle_collects_once_the_frozen_set_has_grown_by_half() -> None:
     heap.settle()
     assert ref() is None
     del growth
-
-
-def test_a_front_process_keeps_no_folder_after_a_sync_or_a_status(tmp_path: Path) -> None:
-    """With answers in answer processes, the process that acks holds no parsed folder: a sync does not
-    load it, and a one-off use (an admin's status, the weekly digest) gets a copy that is freed after."""
-    shutil.copytree(SAMPLE, tmp_path / "knowledge")
-    services = build_services(make_settings(tmp_path / "knowledge", tmp_path / "index"))
-    knowledge = services.knowledge
-    knowledge.eager = False
-    knowledge.sync()
-    assert knowledge._snapshot is None
-    snap = knowledge.snapshot()
-    assert snap.kb.customers, "the one-off copy is the whole folder"
-    watched = [weakref.ref(snap), weakref.ref(snap.kb), weakref.ref(snap.finder)]
-    del snap
-    gc.collect()
-    assert [ref() is None for ref in watched] == [True] * 3, "the one-off copy outlived its use"
-    path = (
-        tmp_path / "knowledge" / "customers" / sorted(p.name for p in (tmp_path / "knowledge/customers").iterdir())[0]
-    )
-    path.write_text(path.read_text(encoding="utf-8").replace("name: ", "name: Edited ", 1), encoding="utf-8")
-    knowledge.sync()
-    assert knowledge._snapshot is None
-    assert any(c.name.startswith("Edited ") for c in knowledge.snapshot().kb.customers.values())

@@ -115,9 +115,6 @@ class Knowledge:
         # One per process: the playbook's sentence vectors are kept across reloads.
         self.meaning = Meaning(self.index.embedder)
         self._loaded: tuple[int, int] | None = None  # the manifest the snapshot was loaded after
-        # False in a front process whose answers are computed elsewhere: a sync then reloads the
-        # folder only if something here had loaded it (the admin status), not on every change.
-        self.eager = True
 
     @property
     def root(self) -> Path:
@@ -128,11 +125,6 @@ class Knowledge:
 
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
-            if not self.eager:  # a front process: loaded for this one use (a status, a digest), not kept
-                with heap.loading():
-                    snap = self._load()
-                    heap.freeze()  # no collection walks it; it is freed by reference counting when dropped
-                return snap
             self.reload()
         assert self._snapshot is not None
         return self._snapshot
@@ -180,8 +172,7 @@ class Knowledge:
 
     def sync(self, full: bool = False, wait: float = 0, progress: object = None) -> SyncReport:
         report = self.index.sync(full=full, wait=wait, progress=progress)  # type: ignore[arg-type]
-        if self.eager or self._snapshot is not None:
-            self.reload()
+        self.reload()
         return report
 
     def customer(self, customer_id: str) -> Customer:

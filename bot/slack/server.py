@@ -10,13 +10,10 @@ a timeout, so half-open connections free their thread.
 
 from __future__ import annotations
 
-import _thread
 import logging
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
 from contextlib import ExitStack
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -34,7 +31,7 @@ from bot.services.container import Services, build_services
 from bot.services.health import Health
 from bot.services.knowledge import FOLLOW_INTERVAL, Knowledge
 from bot.services.watcher import KnowledgeWatcher
-from bot.slack.app import MissingSetting, build_app, secret, web_client, worker_pool
+from bot.slack.app import MissingSetting, build_app, secret, web_client
 from bot.slack.gateway import reply, slack_door
 from bot.slack.runtime import Runtime
 from bot.slack.socket_mode import SocketModeHandler
@@ -143,33 +140,14 @@ def load_knowledge(rt: Runtime, stack: ExitStack) -> None:
     rt.watcher, rt.owns_index = watcher, watcher is not None
 
 
-def answer_pool(
-    settings: Settings, services: Services, app: App, executor: Executor, stack: ExitStack
-) -> AnswerPool | None:
+def answer_pool(settings: Settings, services: Services, app: App, stack: ExitStack) -> AnswerPool | None:
     """RAPPORT_ANSWER_PROCESSES answer processes (workers.py), or None to answer in this process."""
     if not settings.rapport_answer_processes:
         return None
-    services.knowledge.eager = False  # answers are computed elsewhere: this process only syncs the index
     pool = AnswerPool(settings, settings.rapport_answer_processes, services.health).start()
     stack.callback(pool.stop)
-    use_answer_processes(app, pool, executor)
+    use_answer_processes(app, pool)
     return pool
-
-
-def start_loading(rt: Runtime, stack: ExitStack, pool: AnswerPool, failed: list[BaseException]) -> None:
-    """Sync the index in the background, then let the answer processes load it; a failure stops serve."""
-
-    def load() -> None:
-        try:
-            load_knowledge(rt, stack)
-        except BaseException as exc:
-            log.exception("loading the knowledge folder failed: stopping")
-            failed.append(exc)
-            _thread.interrupt_main(signal.SIGTERM)
-            return
-        pool.index_ready()
-
-    threading.Thread(target=load, name="rapport-load", daemon=True).start()
 
 
 SWITCH_INTERVAL = 0.0005
@@ -195,19 +173,16 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
     # Hand the GIL over every 0.5 ms instead of 5 ms: an ack needs only ~2 ms of Python, but under
     # load it waits for the GIL behind answers being computed; shorter slices keep acks fast.
     sys.setswitchinterval(SWITCH_INTERVAL)
-    failed: list[BaseException] = []
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1 if failed else 0))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ExitStack() as stack:
         services = build_services(settings)
         rt = Runtime.create(services)
-        executor = worker_pool(settings)
-        app = build_app(rt, executor=executor)
-        pool = answer_pool(settings, services, app, executor, stack)
-        if pool is None:
+        app = build_app(rt)
+        # With answer processes, the first of them owns the index and posts the weekly digest; this
+        # process only acks, so it serves Slack at once, while the folder loads.
+        if answer_pool(settings, services, app, stack) is None:
             load_knowledge(rt, stack)
-        else:  # acks start now; the answer processes answer once the index is synced and loaded
-            start_loading(rt, stack, pool, failed)
-        start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
+            start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
         heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
         try:
             if http:

@@ -1,13 +1,16 @@
-"""Answers in worker processes: the process that acks Slack never computes an answer.
+"""Answers in answer processes: the process that acks Slack never computes an answer.
 
 Bolt runs an ack on the request's own thread and the slow part in a lazy listener. In one
 process both share one GIL, so fifty answers being computed made acks wait (p99 ~400 ms), and
 a 40,000-character question held every other answer. With RAPPORT_ANSWER_PROCESSES=N (default 1),
-`rapport serve` keeps the front process for acks, the index (it owns and syncs it) and the admin
-command, and hands each lazy listener to one of N answer processes, the way Bolt's own AWS Lambda
-adapter does: the request travels as Slack sent it, marked `lazy_only` with the listener's name,
-and the answer process's own Bolt app runs just that listener. Answer processes read the index
-the front writes (as a replica does) and talk to Slack themselves.
+`rapport serve` keeps only acks in the front process and hands each lazy listener to one of N
+answer processes, the way Bolt's own AWS Lambda adapter does: the request travels as Slack sent
+it, marked `lazy_only` with the listener's name, and the answer process's own Bolt app runs just
+that listener, talking to Slack itself.
+
+Answer process 0 owns the index: it syncs it, watches the folder, posts the weekly digest and
+runs `/rapport` (marked `at_index_owner`). The others read the index it writes, as a replica does.
+The front touches neither the folder nor Chroma, whose calls hold the GIL.
 
 A job goes to the live answer process with the fewest jobs in hand. One that dies is restarted;
 the jobs it held are named in the log and in `/healthz`. The front starts answering Slack before
@@ -24,7 +27,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing.context import SpawnProcess
 from multiprocessing.queues import Queue
@@ -33,7 +36,6 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.lazy_listener import LazyListenerRunner
-from slack_bolt.lazy_listener.internals import build_runnable_function
 from slack_bolt.util.utils import get_name_for_callable
 
 from bot.config import Settings
@@ -41,7 +43,7 @@ from bot.services.health import Health
 
 log = logging.getLogger(__name__)
 
-FRONT = "rapport_runs_in_front"  # a lazy listener marked so runs in the front process (it needs the index owner)
+OWNER = "rapport_at_index_owner"  # a lazy listener marked so runs in answer process 0, which owns the index
 CARRIED = ("rapport_modal_failed",)  # context keys an ack sets for its lazy listener
 LAZY_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 RESTART_WAIT = 1.0  # seconds between looks at whether an answer process is still alive
@@ -52,9 +54,9 @@ HEALTH_EVERY = 1.0  # seconds between an answer process's looks at its own healt
 Message = tuple[str, int, Any]  # (kind, answer process number, value) on the way back to the front
 
 
-def in_front(function: Callable[..., None]) -> Callable[..., None]:
-    """Run this lazy listener in the front process (`/rapport reload` syncs the index the front owns)."""
-    setattr(function, FRONT, True)
+def at_index_owner(function: Callable[..., None]) -> Callable[..., None]:
+    """Run this lazy listener where the index is owned (`/rapport reload` syncs it, `status` reads its watcher)."""
+    setattr(function, OWNER, True)
     return function
 
 
@@ -135,15 +137,14 @@ class AnswerPool:
             thread.start()
         return self
 
-    def index_ready(self) -> None:
-        """The front has synced the index: answer processes may load it."""
-        self._index_ready.set()
-
     def submit(self, function: Callable[..., None], request: BoltRequest) -> None:
         job = Job.of(next(self._numbers), function, request)
         with self._lock:
-            live = [s for s in self._slots if s.process.is_alive()] or self._slots
-            slot = min(live, key=lambda s: (not s.ready, len(s.held)))
+            if getattr(function, OWNER, False):
+                slot = self._slots[0]
+            else:
+                live = [s for s in self._slots if s.process.is_alive()] or self._slots
+                slot = min(live, key=lambda s: (not s.ready, len(s.held)))
             slot.held[job.id] = job.function
         slot.inbox.put(job)
 
@@ -214,46 +215,50 @@ class AnswerPool:
 
 
 class ProcessLazyRunner(LazyListenerRunner):
-    """Bolt's lazy listener runner in the front: each lazy listener goes to the answer processes,
-    except those marked `in_front`, which run on the front's thread pool."""
+    """Bolt's lazy listener runner in the front: every lazy listener goes to the answer processes."""
 
-    def __init__(self, logger: logging.Logger, executor: Executor, pool: AnswerPool) -> None:
+    def __init__(self, logger: logging.Logger, pool: AnswerPool) -> None:
         self.logger = logger
-        self.executor = executor
         self.pool = pool
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
-        if getattr(function, FRONT, False):
-            self.executor.submit(build_runnable_function(func=function, logger=self.logger, request=request))
-        else:
-            self.pool.submit(function, request)
+        self.pool.submit(function, request)
 
 
-def use_answer_processes(app: App, pool: AnswerPool, executor: Executor) -> None:
+def use_answer_processes(app: App, pool: AnswerPool) -> None:
     """Send the app's lazy listeners to `pool` (as slack_bolt.adapter.aws_lambda does with Lambda)."""
-    app.listener_runner.lazy_listener_runner = ProcessLazyRunner(app.logger, executor, pool)
+    app.listener_runner.lazy_listener_runner = ProcessLazyRunner(app.logger, pool)
 
 
 def answer_process(
     settings: Settings, number: int, inbox: Queue[Job | None], outbox: Queue[Message], index_ready: Event
 ) -> None:
-    """An answer process: load the index once the front has synced it, follow it, run the jobs it is given."""
+    """An answer process: own the index (number 0) or follow it once 0 has synced it; run the jobs it is given."""
     from bot import heap
     from bot.logs import configure_logging
     from bot.services.container import build_services
-    from bot.slack.app import build_app, worker_pool
+    from bot.slack.app import build_app, secret, web_client, worker_pool
     from bot.slack.dedup import MemoryDedup
     from bot.slack.runtime import Runtime
+    from bot.slack.server import start_knowledge
+    from bot.slack.weekly import start_weekly
 
     configure_logging(settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the front stops us in order
     os.nice(ANSWER_NICENESS)
     front = os.getppid()
-    index_ready.wait()
+    stack = ExitStack()
     services = build_services(settings)
-    services.knowledge.reload()
-    follower = services.knowledge.follow()
-    rt = Runtime.create(services, dedup=MemoryDedup(), owns_index=False)
+    if number == 0:  # the index owner (or, when another serve owns it, the first follower)
+        watcher = start_knowledge(services.knowledge, stack, services.health)
+        index_ready.set()
+        rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
+        start_weekly(rt, web_client(settings, secret(settings, "slack_bot_token")), stack)
+    else:
+        index_ready.wait()
+        services.knowledge.reload()
+        stack.callback(services.knowledge.follow().stop)
+        rt = Runtime.create(services, dedup=MemoryDedup(), owns_index=False)
     executor = worker_pool(settings)
     app = build_app(rt, executor=executor, verify=False)  # the front verified every request
     heap.settle()
@@ -283,4 +288,4 @@ def answer_process(
     while (job := inbox.get()) is not None:
         executor.submit(run, job)
     executor.shutdown(wait=True)
-    follower.stop()
+    stack.close()

@@ -15,7 +15,7 @@ from bot.slack.payloads import Command
 from bot.slack.runtime import Runtime
 from bot.slack.status import collect, problem_lines, status_blocks, status_text
 from bot.slack.surface import ResponseSurface
-from bot.slack.workers import in_front
+from bot.slack.workers import at_index_owner
 
 Sub = Literal["status", "reload", "help"]
 HELP = "*Admin commands:* `/rapport status` (index, problems, draft acceptance) · `/rapport reload` (re-index now)"
@@ -61,7 +61,7 @@ class AdminCommand:
         else:
             ack()
 
-    @in_front  # reload syncs the index and status reads the watcher: both live in the front process
+    @at_index_owner  # reload syncs the index and status reads the watcher: both live where the index is owned
     def run(self, body: dict[str, Any], client: WebClient) -> None:
         command = Command.model_validate(body)
         sub = subcommand(command.text)
