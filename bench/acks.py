@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.run import WORK, folder_for  # noqa: E402
-from bench.slack_load import free_port, mentions, post  # noqa: E402
+from bench.slack_load import free_port, mentions, post, serve_env  # noqa: E402
 from bench.tasks import percentiles  # noqa: E402
 from tests import fake_openai as F  # noqa: E402
-from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
+from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.slack_requests import load, signed_request  # noqa: E402
 
 LONG = 40_000
@@ -101,19 +101,7 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
     model = F.FakeOpenAI().start()
     model.script(*[F.slow(2.0) for _ in range(50 * rounds + 100)])
     port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "OPENAI_API_KEY": "sk-bench",
-        "OPENAI_BASE_URL": model.url,
-        "KNOWLEDGE_DIR": str(knowledge),
-        "CHROMA_PATH": str(index),
-        "RAPPORT_TODAY": "2026-11-22",
-        "RAPPORT_ANSWER_PROCESSES": str(processes),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = serve_env(slack, model, knowledge, index, RAPPORT_ANSWER_PROCESSES=str(processes))
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--http", "--port", str(port)],

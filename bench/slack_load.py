@@ -72,14 +72,9 @@ def mentions(knowledge: Path, n: int, round_no: int) -> list[tuple[str, dict[str
     return out
 
 
-def measure(
-    knowledge: Path, index: Path, concurrency: int = 50, rounds: int = 4, model_delay: float = 2.0
-) -> dict[str, Any]:
-    slack = FakeSlack().start()
-    model = F.FakeOpenAI().start()
-    model.script(*[F.slow(model_delay) for _ in range(concurrency * rounds + 50)])
-    port = free_port()
-    env = {
+def serve_env(slack: FakeSlack, model: F.FakeOpenAI, knowledge: Path, index: Path, **extra: str) -> dict[str, str]:
+    """`rapport serve`'s environment for a bench: the fake Slack and model on 127.0.0.1, this folder and index."""
+    return {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -90,7 +85,18 @@ def measure(
         "CHROMA_PATH": str(index),
         "RAPPORT_TODAY": "2026-11-22",
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
+
+
+def measure(
+    knowledge: Path, index: Path, concurrency: int = 50, rounds: int = 4, model_delay: float = 2.0
+) -> dict[str, Any]:
+    slack = FakeSlack().start()
+    model = F.FakeOpenAI().start()
+    model.script(*[F.slow(model_delay) for _ in range(concurrency * rounds + 50)])
+    port = free_port()
+    env = serve_env(slack, model, knowledge, index)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
         env=env,

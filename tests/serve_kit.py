@@ -8,16 +8,23 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fake_slack import BOT_TOKEN, FakeSlack
+import pytest
+
+from bot.index.embedding import MiniLMEmbedding
+from tests.conftest import SAMPLE
+from tests.fake_slack import BOT_TOKEN, FakeSlack, sample_index
 from tests.slack_requests import SIGNING_SECRET, all_text, load, signed_request
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,6 +105,24 @@ class Served:
                 self.proc.kill()
                 self.proc.wait(10)
         return self.log()
+
+
+@contextmanager
+def sample_bot(
+    factory: pytest.TempPathFactory, embedder: MiniLMEmbedding, name: str, *extra_args: str, **env: str
+) -> Iterator[Served]:
+    """A real `rapport serve --http` on a copy of the sample folder (its index built once per session)."""
+    root = factory.mktemp(name)
+    knowledge = root / "knowledge"
+    shutil.copytree(SAMPLE, knowledge)
+    index = sample_index(root / "index", factory.getbasetemp(), embedder)
+    fake = FakeSlack().start()
+    bot = serve(knowledge, index, root, fake, *extra_args, **env)
+    try:
+        yield bot
+    finally:
+        bot.stop()
+        fake.stop()
 
 
 def serve(knowledge: Path, index: Path, workdir: Path, fake: FakeSlack, *extra_args: str, **env: str) -> Served:

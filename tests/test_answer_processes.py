@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -23,9 +22,7 @@ from slack_bolt import BoltRequest
 
 from bot.index.embedding import MiniLMEmbedding
 from bot.slack.workers import Job
-from tests.conftest import SAMPLE
-from tests.fake_slack import FakeSlack, sample_index
-from tests.serve_kit import Served, http_call, serve
+from tests.serve_kit import Served, http_call, sample_bot
 from tests.slack_requests import load, signed_request
 
 READY = re.compile(r"answer process (\d+) \(pid (\d+)\) is ready")
@@ -51,18 +48,11 @@ def test_a_job_carries_the_request_as_slack_sent_it_and_the_acks_context() -> No
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("answers")
-    knowledge = root / "knowledge"
-    shutil.copytree(SAMPLE, knowledge)
-    index = sample_index(root / "index", tmp_path_factory.getbasetemp(), embedder)
-    fake = FakeSlack().start()
-    bot = serve(knowledge, index, root, fake, RAPPORT_ANSWER_PROCESSES="1", RAPPORT_ADMINS="UADMIN")
-    try:
+    with sample_bot(
+        tmp_path_factory, embedder, "answers", RAPPORT_ANSWER_PROCESSES="1", RAPPORT_ADMINS="UADMIN"
+    ) as bot:
         yield bot
-    finally:
-        log = bot.stop()
-        fake.stop()
-        assert "Traceback" not in log, log[-3000:]
+    assert "Traceback" not in bot.log(), bot.log()[-3000:]
 
 
 def ready_pids(bot: Served) -> list[int]:

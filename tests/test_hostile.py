@@ -4,7 +4,6 @@ no 5xx, no body in the log, no customer data in the log; and the bot still answe
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import time
 import urllib.parse
@@ -16,9 +15,7 @@ from bot.index.embedding import MiniLMEmbedding
 from bot.logs import MAX_LINE
 from bot.slack.gateway import MAX_BODY
 from bot.slack.server import READ_TIMEOUT
-from tests.conftest import SAMPLE
-from tests.fake_slack import FakeSlack, sample_index
-from tests.serve_kit import Served, http_call, serve
+from tests.serve_kit import Served, http_call, sample_bot
 from tests.slack_requests import sign
 
 MARKER = "HOSTILEBODYMARKER"
@@ -26,18 +23,9 @@ MARKER = "HOSTILEBODYMARKER"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("hostile")
-    knowledge = root / "knowledge"
-    shutil.copytree(SAMPLE, knowledge)
-    index = sample_index(root / "index", tmp_path_factory.getbasetemp(), embedder)
-    fake = FakeSlack().start()
-    bot = serve(knowledge, index, root, fake, LOG_LEVEL="DEBUG")
-    try:
+    with sample_bot(tmp_path_factory, embedder, "hostile", LOG_LEVEL="DEBUG") as bot:
         bot.wait_healthy()
         yield bot
-    finally:
-        bot.stop()
-        fake.stop()
 
 
 def hostile_requests() -> list[tuple[str, bytes, dict[str, str]]]:
