@@ -22,7 +22,8 @@ from slack_bolt import BoltRequest
 
 from bot.index.embedding import MiniLMEmbedding
 from bot.slack.workers import Job
-from tests.serve_kit import Served, http_call, sample_bot
+from tests.fake_slack import FakeSlack
+from tests.serve_kit import Served, http_call, sample_bot, serve
 from tests.slack_requests import load, signed_request
 
 READY = re.compile(r"answer process (\d+) \(pid (\d+)\) is ready")
@@ -105,7 +106,7 @@ def test_a_killed_answer_process_is_reported_replaced_and_answers_again(served: 
     wait_until(lambda: served.healthz()[0] == 503 and "answer process 0 exited" in served.healthz()[1], 30)
     wait_until(lambda: len(ready_pids(served)) > len(before))
     served.wait_healthy()
-    assert "answer process 0 exited with code -9: restarted" in served.log()
+    assert "answer process 0 exited with code -9: restarting" in served.log()
     assert ANSWERED in served.mention("Draft a check-in for Peggy Hughes")
 
 
@@ -156,3 +157,26 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_serve_stops_with_one_line_when_the_embedding_model_cannot_be_fetched(tmp_path: Path) -> None:
+    """With answer processes the model is checked in the front, so serve stops as `rapport index` does."""
+    home = tmp_path / "home"  # chromadb keeps the model under ~/.cache/chroma: this home has none and
+    home.mkdir()  # cannot have one (~/.cache is a file), so it cannot be fetched, without a proxy that Slack's
+    (home / ".cache").write_text("not a folder")  # client would also go through
+    (tmp_path / "knowledge" / "customers").mkdir(parents=True)
+    fake = FakeSlack().start()
+    try:
+        bot = serve(
+            tmp_path / "knowledge",
+            tmp_path / "index",
+            tmp_path,
+            fake,
+            HOME=str(home),
+        )
+        assert bot.proc.wait(120) == 2
+    finally:
+        fake.stop()
+    log = bot.log()
+    assert "Traceback" not in log and "answer process" not in log, log[-2000:]
+    assert "rapport serve: the embedding model all-MiniLM-L6-v2 is missing from " in log

@@ -144,6 +144,9 @@ def answer_pool(settings: Settings, services: Services, app: App, stack: ExitSta
     """RAPPORT_ANSWER_PROCESSES answer processes (workers.py), or None to answer in this process."""
     if not settings.rapport_answer_processes:
         return None
+    # Fetched here if missing, so that a machine that cannot fetch it stops `serve` with one line
+    # (as when answering here) instead of answer processes failing one after another.
+    services.knowledge.index.embedder.ensure_available()
     pool = AnswerPool(settings, settings.rapport_answer_processes, services.health).start()
     stack.callback(pool.stop)
     use_answer_processes(app, pool)

@@ -47,6 +47,7 @@ OWNER = "rapport_at_index_owner"  # a lazy listener marked so runs in answer pro
 CARRIED = ("rapport_modal_failed",)  # context keys an ack sets for its lazy listener
 LAZY_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 RESTART_WAIT = 1.0  # seconds between looks at whether an answer process is still alive
+MAX_RESTART_WAIT = 60.0  # the longest wait before restarting one that keeps failing at start-up
 # Answers are background work and acks are not: on cores shared with answer processes the kernel
 # gives the front's acks the CPU first (niceness is per process; its threads, onnxruntime's too, inherit it).
 ANSWER_NICENESS = 10
@@ -200,18 +201,28 @@ class AnswerPool:
             self.health.report(f"{name} (answer process {number})", False, detail)
 
     def _watch(self) -> None:
+        waits = [0.0] * len(self._slots)  # a process that dies before it is ready waits longer each time
         while not self._closing.wait(RESTART_WAIT):
             for number, slot in enumerate(self._slots):
                 if slot.process.is_alive() or self._closing.is_set():
                     continue
                 with self._lock:
                     lost = sorted(slot.held.values())
+                    slot.held.clear()
                     self._forward(number, slot.problems, {})
+                what = f"; {len(lost)} answers it held were lost ({', '.join(lost)})" if lost else ""
+                waits[number] = 0.0 if slot.ready else min(MAX_RESTART_WAIT, max(RESTART_WAIT, 2 * waits[number]))
+                when = f"restarting in {waits[number]:.0f} s" if waits[number] else "restarting"
+                log.error("answer process %d exited with code %s: %s%s", number, slot.process.exitcode, when, what)
+                self.health.report("answers", False, f"answer process {number} exited and is restarting{what}")
+                if waits[number] and self._closing.wait(waits[number]):
+                    return
+                with self._lock:
+                    late = sorted(slot.held.values())  # sent to it while it was down: nobody can take them now
                     # A new inbox: a process killed while it waited on the old one may have left its read lock held.
                     self._slots[number] = self._spawn(number)
-                what = f"; {len(lost)} answers it held were lost ({', '.join(lost)})" if lost else ""
-                log.error("answer process %d exited with code %s: restarted%s", number, slot.process.exitcode, what)
-                self.health.report("answers", False, f"answer process {number} exited and is restarting{what}")
+                if late:
+                    log.error("answer process %d was down: %d answers lost (%s)", number, len(late), ", ".join(late))
 
 
 class ProcessLazyRunner(LazyListenerRunner):
