@@ -147,12 +147,7 @@ class AnswerPool:
                 live = [s for s in self._slots if s.process.is_alive()] or self._slots
                 slot = min(live, key=lambda s: (not s.ready, len(s.held)))
             slot.held[job.id] = job.function
-        slot.inbox.put(job)
-
-    def busy(self) -> list[int]:
-        """Jobs held by each answer process (for status and tests)."""
-        with self._lock:
-            return [len(s.held) for s in self._slots]
+            slot.inbox.put(job)  # under the lock: never into an inbox being replaced (put does not block)
 
     def stop(self, timeout: float = 10) -> None:
         self._closing.set()
