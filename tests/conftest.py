@@ -49,6 +49,14 @@ def write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
+def write_folder(root: Path, **sections: dict[str, str]) -> Path:
+    """A knowledge folder from texts by section and file name: `write_folder(root, customers={...}, playbook={...})`."""
+    for section, files in sections.items():
+        for name, text in files.items():
+            write(root, f"{section}/{name}", text)
+    return root
+
+
 def make_settings(knowledge: Path, index: Path, **extra: object) -> Settings:
     return Settings(_env_file=None, knowledge_dir=knowledge, chroma_path=index, rapport_today=TODAY, **extra)  # type: ignore[call-arg]
 

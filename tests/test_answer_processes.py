@@ -21,6 +21,7 @@ import pytest
 from slack_bolt import BoltRequest
 
 from bot.index.embedding import MiniLMEmbedding
+from bot.slack.constants import CONTEXT_MODAL_FAILED
 from bot.slack.workers import Job
 from tests.fake_slack import FakeSlack
 from tests.serve_kit import Served, http_call, sample_bot, serve
@@ -32,14 +33,14 @@ ANSWERED = "Peggy"  # the sample's Margaret "Peggy" Hughes is named in any answe
 
 def test_a_job_carries_the_request_as_slack_sent_it_and_the_acks_context() -> None:
     body, headers = signed_request(load("command_customer"))
-    front = BoltRequest(body=body, headers=headers, context={"rapport_modal_failed": "no answer", "other": 1})
+    front = BoltRequest(body=body, headers=headers, context={CONTEXT_MODAL_FAILED: "no answer", "other": 1})
     copied = front.to_copyable()  # what Bolt hands a lazy listener runner
     job = pickle.loads(pickle.dumps(Job.of(7, lambda: None, copied)))
     again = job.request()
     assert again.lazy_only and again.lazy_function_name == "<lambda>"
     assert again.raw_body == body and again.body == front.body
     assert again.headers["x-slack-signature"] == [headers["x-slack-signature"]]
-    assert again.context["rapport_modal_failed"] == "no answer"
+    assert again.context[CONTEXT_MODAL_FAILED] == "no answer"
     assert "other" not in again.context  # only what our acks set travels, never Bolt's client or token
 
     socket = BoltRequest(body=load("app_mention"), mode="socket_mode")

@@ -17,7 +17,7 @@ import pytest
 
 from bot.core.answer import Answer
 from bot.services.container import Services, build_services
-from tests.conftest import make_settings, write
+from tests.conftest import make_settings, write_folder
 from tests.scenarios import Folder, load_folders
 from tests.test_cli import rapport
 
@@ -141,11 +141,7 @@ season. Boat hire firms, clubs and schools get one free lift-out a year for a sa
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    root = tmp_path_factory.mktemp("marina") / "knowledge"
-    for name, text in CUSTOMERS.items():
-        write(root, f"customers/{name}", text)
-    for name, text in PLAYBOOK.items():
-        write(root, f"playbook/{name}", text)
+    root = write_folder(tmp_path_factory.mktemp("marina") / "knowledge", customers=CUSTOMERS, playbook=PLAYBOOK)
     svc = build_services(make_settings(root, tmp_path_factory.mktemp("marina-index")))
     svc.knowledge.sync()
     return svc

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.answer import Answer, Draft
 from bot.services.container import Services, build_services
-from tests.conftest import make_settings, write
+from tests.conftest import make_settings, write_folder
 from tests.test_cli import rapport
 
 CUSTOMERS = {
@@ -165,12 +165,7 @@ We answer every customer message within 1 working day.
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("workshop") / "knowledge"
-    for name, text in CUSTOMERS.items():
-        write(root, f"customers/{name}", text)
-    for name, text in PLAYBOOK.items():
-        write(root, f"playbook/{name}", text)
-    return root
+    return write_folder(tmp_path_factory.mktemp("workshop") / "knowledge", customers=CUSTOMERS, playbook=PLAYBOOK)
 
 
 @pytest.fixture(scope="module")

@@ -337,9 +337,10 @@ class CustomerFinder:
 
     def _names_a_stranger(self, text: str) -> bool:
         """'Zebedee Quartermaine' matched no name: no description match, however strong, stands in for them."""
-        for first, second in capitalised_pairs(text):
+        pairs = capitalised_pairs(text)
+        known = self.names.by_token.keys() | self.names.fact_names.keys() | self.vocabulary if pairs else set()
+        for first, second in pairs:
             pair = (fold(first), fold(second))
-            known = self.names.by_token.keys() | self.names.fact_names.keys() | self.vocabulary
             if all(w not in NOT_NAMES and w not in known for w in pair):
                 return True
         return False

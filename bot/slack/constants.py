@@ -58,3 +58,7 @@ MAX_CANDIDATES = 5
 PROGRESS_REACTION = "eyes"
 MAX_OPTION_VALUE = 150
 MAX_SUGGESTED_PROMPTS = 4  # assistant.threads.setSuggestedPrompts takes at most four
+
+# Context keys an ack sets for its lazy listener (workers.py carries exactly these to answer processes)
+CONTEXT_MODAL_FAILED = "rapport_modal_failed"  # views.open failed in the ack: the lazy listener answers elsewhere
+ACK_CONTEXT_KEYS = (CONTEXT_MODAL_FAILED,)

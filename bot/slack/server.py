@@ -135,9 +135,12 @@ def start_knowledge(knowledge: Knowledge, stack: ExitStack, health: Health | Non
     return watcher
 
 
-def load_knowledge(rt: Runtime, stack: ExitStack) -> None:
+def own_index(rt: Runtime, stack: ExitStack) -> None:
+    """What the process that answers with the index does besides answering: own and watch the index
+    (or follow another owner) and post the weekly digest (RAPPORT_DIGEST_CHANNEL)."""
     watcher = start_knowledge(rt.knowledge, stack, rt.services.health)
     rt.watcher, rt.owns_index = watcher, watcher is not None
+    start_weekly(rt, web_client(rt.settings, secret(rt.settings, "slack_bot_token")), stack)
 
 
 def answer_pool(settings: Settings, services: Services, app: App, stack: ExitStack) -> AnswerPool | None:
@@ -184,8 +187,7 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
         # With answer processes, the first of them owns the index and posts the weekly digest; this
         # process only acks, so it serves Slack at once, while the folder loads.
         if answer_pool(settings, services, app, stack) is None:
-            load_knowledge(rt, stack)
-            start_weekly(rt, web_client(settings, tokens["slack_bot_token"]), stack)  # RAPPORT_DIGEST_CHANNEL
+            own_index(rt, stack)
         heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
         try:
             if http:

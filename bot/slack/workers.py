@@ -40,11 +40,11 @@ from slack_bolt.util.utils import get_name_for_callable
 
 from bot.config import Settings
 from bot.services.health import Health
+from bot.slack.constants import ACK_CONTEXT_KEYS
 
 log = logging.getLogger(__name__)
 
 OWNER = "rapport_at_index_owner"  # a lazy listener marked so runs in answer process 0, which owns the index
-CARRIED = ("rapport_modal_failed",)  # context keys an ack sets for its lazy listener
 LAZY_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 RESTART_WAIT = 1.0  # seconds between looks at whether an answer process is still alive
 MAX_RESTART_WAIT = 60.0  # the longest wait before restarting one that keeps failing at start-up
@@ -82,7 +82,7 @@ class Job:
             body=request.raw_body if request.mode == "http" else request.body,
             query={k: list(v) for k, v in request.query.items()},
             headers={k: list(v) for k, v in request.headers.items() if k not in LAZY_HEADERS},
-            context={k: request.context[k] for k in CARRIED if k in request.context},
+            context={k: request.context[k] for k in ACK_CONTEXT_KEYS if k in request.context},
         )
 
     def request(self) -> BoltRequest:
@@ -243,11 +243,10 @@ def answer_process(
     from bot import heap
     from bot.logs import configure_logging
     from bot.services.container import build_services
-    from bot.slack.app import build_app, secret, web_client, worker_pool
+    from bot.slack.app import build_app, worker_pool
     from bot.slack.dedup import MemoryDedup
     from bot.slack.runtime import Runtime
-    from bot.slack.server import start_knowledge
-    from bot.slack.weekly import start_weekly
+    from bot.slack.server import own_index
 
     configure_logging(settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the front stops us in order
@@ -256,10 +255,9 @@ def answer_process(
     stack = ExitStack()
     services = build_services(settings)
     if number == 0:  # the index owner (or, when another serve owns it, the first follower)
-        watcher = start_knowledge(services.knowledge, stack, services.health)
+        rt = Runtime.create(services)
+        own_index(rt, stack)
         index_ready.set()
-        rt = Runtime.create(services, watcher=watcher, owns_index=watcher is not None)
-        start_weekly(rt, web_client(settings, secret(settings, "slack_bot_token")), stack)
     else:
         index_ready.wait()
         services.knowledge.reload()

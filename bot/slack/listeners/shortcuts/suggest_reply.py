@@ -18,6 +18,7 @@ from bot.core.bounds import MAX_QUESTION_CHARS, bound
 from bot.slack.answering import present, read_thread
 from bot.slack.blocks import mrkdwn_sections
 from bot.slack.cards import find_customer_modal, loading_blocks, suggestion_modal
+from bot.slack.constants import CONTEXT_MODAL_FAILED
 from bot.slack.errors import reported, slack_error
 from bot.slack.message_text import message_text
 from bot.slack.payloads import MessageShortcut, SuggestionMeta, plain_text
@@ -26,7 +27,6 @@ from bot.slack.surface import ResponseSurface, Surface, ViewSurface
 
 log = logging.getLogger(__name__)
 
-MODAL_FAILED = "rapport_modal_failed"  # set in the ack's context when views.open failed; lazy listeners see it
 NO_MODAL = "I couldn't open the Suggest-a-reply window (Slack said: {error}), so here are the drafts, only for you."
 NO_TEXT = "That message has no text I can answer."
 
@@ -56,13 +56,13 @@ class SuggestReply:
             client.views_open(trigger_id=shortcut.trigger_id, view=view)
         except (SlackApiError, OSError) as exc:
             log.warning("views.open failed (%s): the drafts go privately to the channel", exc)
-            context[MODAL_FAILED] = slack_error(exc) or "no answer"
+            context[CONTEXT_MODAL_FAILED] = slack_error(exc) or "no answer"
 
     def answer(self, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         shortcut = MessageShortcut.model_validate(body)
         meta = metadata(shortcut)
         user = shortcut.user.id
-        failed = context.get(MODAL_FAILED)
+        failed = context.get(CONTEXT_MODAL_FAILED)
         surface: Surface = (
             ResponseSurface(client, shortcut.response_url, shortcut.channel_id, user)
             if failed
