@@ -102,6 +102,24 @@ def test_the_format_a_server_takes_is_found_once_per_process(
     assert "refused response_format json_schema" in caplog.text
 
 
+def test_another_server_at_a_known_address_is_learnt_and_logged_again(
+    kdir: Path, index: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What a process learnt is kept per address; a server swapped in behind that address (here, a strict
+    # one replaced by llama-cpp-python's) is learnt again, and the new finding is logged when it works.
+    with F.FakeOpenAI("openai") as fake, caplog.at_level(logging.INFO, logger="bot.llm"):
+        svc = services_for(fake, kdir, index)
+        fake.script(F.drafts(CLEAN_JANE), F.drafts(CLEAN_JANE))
+        first = svc.assistant.ask(JANE_Q)
+        fake.family = "llama-cpp-python"
+        second = svc.assistant.ask(JANE_Q)
+        modes = [mode_of(r.body) for r in fake.requests]
+    assert first.mode == second.mode == "llm"
+    assert modes == ["json_schema", "json_schema", "json_object"]
+    assert caplog.text.count("takes structured output as json_schema") == 1
+    assert caplog.text.count("takes structured output as json_object") == 1
+
+
 def test_a_reasoning_model_gets_max_completion_tokens(kdir: Path, index: Path) -> None:
     with F.FakeOpenAI("openai", reasoning=True) as fake:
         svc = services_for(fake, kdir, index)

@@ -25,6 +25,7 @@ from bot.index.documents import records_for
 from bot.index.erasure import Erasure
 from bot.index.failpoints import failpoint
 from bot.index.generations import remove_temp_files
+from bot.index.hnsw_files import scrub_generation
 from bot.index.manifest import RECORDS_VERSION, FileEntry, Manifest, check_duplicates, write_manifest
 from bot.index.reader import IndexReader, StaleGeneration
 from bot.index.store import COLLECTIONS, CollectionName, Record, VectorStore
@@ -83,6 +84,9 @@ class Index(IndexReader):
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 0) -> SyncReport:
         with self._thread_lock, self.lock(wait):
             report = self._sync(full, progress)
+            path = self._target(self.manifest().generation).path
+            if path is not None:  # a Chroma server's files are the server's to keep
+                scrub_generation(path)
         self.reaper.collect()  # the old generation goes now if nothing in any process reads it any more
         return report
 

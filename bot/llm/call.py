@@ -161,7 +161,16 @@ class Call:
             return outcome
 
     def _adapt(self, caps: Capabilities, failure: Any, exc: Exception) -> bool:
-        """Change how the request is made after a refusal that says how; False when nothing can change."""
+        """Change how the request is made after a refusal that says how; False when nothing can change.
+
+        Whatever changes is logged again once a call succeeds with it (a different server may have taken
+        the address the process learnt about)."""
+        changed = self._change(caps, failure, exc)
+        if changed:
+            caps.settled = False
+        return changed
+
+    def _change(self, caps: Capabilities, failure: Any, exc: Exception) -> bool:
         if failure.kind == "format" and self.forced_mode is None and caps.mode != "text":
             before, caps.mode = caps.mode, MODES[MODES.index(caps.mode) + 1]
             log.warning(
