@@ -130,6 +130,21 @@ def test_the_front_never_opens_the_index_and_answer_process_0_owns_it(served: Se
     assert any(f.startswith(index) for f in open_files(owner)), "answer process 0 holds the index open"
 
 
+def native_libraries(pid: int) -> set[str]:
+    return {Path(line.split()[-1]).name for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if ".so" in line}
+
+
+def test_the_front_loads_neither_chroma_nor_the_embedding_model(served: Served) -> None:
+    # Importing them would cost the front about two seconds before its port opens; it never calls them.
+    served.wait_healthy()
+    served.mention("What does Peggy Hughes like?")
+    heavy = ("chromadb_rust_bindings", "onnxruntime_pybind11_state")
+    front = native_libraries(served.proc.pid)
+    assert not [lib for lib in front if lib.startswith(heavy)], sorted(front)
+    answers = native_libraries(ready_pids(served)[-1])
+    assert all(any(lib.startswith(name) for lib in answers) for name in heavy)  # they are where answers are
+
+
 def test_the_admin_command_runs_in_the_answer_process_that_owns_the_index(served: Served) -> None:
     served.wait_healthy()
     payload = load("command_rapport", served.fake, text="reload")

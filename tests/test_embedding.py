@@ -228,3 +228,18 @@ def test_collection_reopens_with_its_embedding_function(tmp_path: Path) -> None:
     assert rebuilt.get_config() == ef.get_config()
     hits = reopened.query(query_texts=["credit note for the wrong invoice"], n_results=1)
     assert hits["ids"] == [["b"]]
+
+
+def test_the_model_files_are_known_by_the_names_chromadb_uses() -> None:
+    # The front of `serve` checks for the model without importing chromadb (model_files.py).
+    import inspect
+
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    from bot.index import model_files
+
+    assert model_files.model_dir() == Path(ONNXMiniLM_L6_V2.DOWNLOAD_PATH) / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
+    checked = inspect.getsource(ONNXMiniLM_L6_V2._download_model_if_not_exists)
+    assert all(f'"{name}"' in checked for name in model_files.FILES)
+    MiniLMEmbedding().ensure_available()
+    assert model_files.model_present()  # where the full check put the model, the quick one finds it

@@ -248,4 +248,7 @@ def test_make_drafter_shares_the_index_embedding_model(openai_server: F.FakeOpen
     svc = services_for(openai_server, kdir, index)
     drafter = svc.assistant.drafter
     assert isinstance(drafter, LLMDrafter) and isinstance(svc.assistant, Assistant)
-    assert drafter.floor._embed is svc.knowledge.index.embedder
+    model = svc.knowledge.index.embedder
+    before = model.texts_embedded
+    drafter.floor._embed(["Your parcel left the depot this morning."])
+    assert model.texts_embedded == before + 1  # the floor measured with the index's own model

@@ -7,13 +7,12 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import chromadb
-import chromadb.api.shared_system_client
-from chromadb.api import ClientAPI
-from chromadb.config import Settings as ChromaSettings
 from filelock import FileLock
+
+if TYPE_CHECKING:  # chromadb takes about a second to import: only processes that open a store pay for it
+    from chromadb.api import ClientAPI
 
 log = logging.getLogger(__name__)
 SERVER_PREFIX = re.compile(r"^rapport_g(\d+)_")
@@ -31,6 +30,9 @@ class ChromaTarget:
 
 
 def open_client(target: ChromaTarget) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     if target.host:
         return chromadb.HttpClient(host=target.host, port=target.port, settings=settings)
@@ -50,7 +52,9 @@ def fresh_view(path: Path) -> str:
     index never sees vectors another process added after it was loaded. A new spelling gets a new
     system that reads the folder as it is now; spellings come free again when their store closes.
     """
-    systems = chromadb.api.shared_system_client.SharedSystemClient._identifier_to_system
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = SharedSystemClient._identifier_to_system
     base, k = str(path), 0
     while (view := base + "/." * k) in systems:
         k += 1
@@ -88,7 +92,9 @@ def close_client(client: ClientAPI, target: ChromaTarget) -> None:
     if close is not None:
         close()  # chromadb >= 1.3: reference-counted, stops the shared system with its last client
         return
-    shared = chromadb.api.shared_system_client.SharedSystemClient
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    shared = SharedSystemClient
     identifier = str(getattr(client, "_identifier", ""))
     system = shared._identifier_to_system.pop(identifier, None)
     shared._identifier_to_refcount.pop(identifier, None)

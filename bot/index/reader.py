@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock
 
 from bot.config import Settings
 from bot.index.client import ChromaTarget, remove_target, server_generations
-from bot.index.embedding import MiniLMEmbedding
 from bot.index.erasure import Erasures
 from bot.index.generations import ReaderLock, Reaper, local_generations
 from bot.index.manifest import MANIFEST, Manifest, read_manifest
 from bot.index.store import VectorStore
 from bot.knowledge import cache as parse_cache
+
+if TYPE_CHECKING:
+    from bot.index.embedding import MiniLMEmbedding
 
 
 class StaleGeneration(RuntimeError):
@@ -34,7 +38,8 @@ class IndexReader:
         self.settings = settings
         self.root = settings.knowledge_dir
         self.dir = settings.chroma_path
-        self.embedder = embedder or MiniLMEmbedding()
+        if embedder is not None:
+            self.embedder = embedder
         self._file_lock = FileLock(str(self.dir / "index.lock"), thread_local=False)
         self._thread_lock = threading.RLock()
         self._store_lock = threading.Lock()
@@ -47,6 +52,14 @@ class IndexReader:
         # Applied to each erased customer id: files besides the index that may name them (the feedback log).
         self.scrubbers: list[Callable[[str], object]] = []
         self.reaper = Reaper(self.dir, lambda g: remove_target(self._target(g)), self._committed_generation)
+
+    @cached_property
+    def embedder(self) -> MiniLMEmbedding:
+        """The embedding model, built on first use: it imports chromadb (about a second), which a
+        process that never opens the index (the Slack front of `serve`) does without."""
+        from bot.index.embedding import MiniLMEmbedding
+
+        return MiniLMEmbedding()
 
     @property
     def parse_cache(self) -> Path:

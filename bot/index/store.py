@@ -13,14 +13,17 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
-from chromadb.api.models.Collection import Collection
 
 from bot.index.client import ChromaTarget, Resources, open_client
-from bot.index.embedding import MiniLMEmbedding
 from bot.index.generations import ReaderLock
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+    from bot.index.embedding import MiniLMEmbedding
 
 log = logging.getLogger(__name__)
 

@@ -33,11 +33,13 @@ def make_drafter(settings: Settings, knowledge: Knowledge | None = None) -> Draf
     if knowledge is None:
         return LLMDrafter(settings)
     planted = Planted(lambda: knowledge.snapshot().kb)
-    return LLMDrafter(settings, embed=knowledge.index.embedder, planted=planted)
+    return LLMDrafter(settings, embed=lambda texts: knowledge.index.embedder(texts), planted=planted)
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, *, answers: bool = True) -> Services:
+    """`answers=False`: for a process that never answers (the Slack front of `serve` with answer
+    processes), which then does without the model client (openai takes over a second to import)."""
     health = Health()
     knowledge = Knowledge(settings, health=health)
-    drafter = make_drafter(settings, knowledge)
+    drafter = make_drafter(settings, knowledge) if answers else None
     return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, drafter), health=health)

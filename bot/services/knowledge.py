@@ -113,7 +113,7 @@ class Knowledge:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         # One per process: the playbook's sentence vectors are kept across reloads.
-        self.meaning = Meaning(self.index.embedder)
+        self.meaning = Meaning(lambda texts: self.index.embedder(texts))  # the model loads on first use
         self._loaded: tuple[int, int] | None = None  # the manifest the snapshot was loaded after
 
     @property

@@ -25,6 +25,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot import heap
 from bot.config import Settings
 from bot.index.indexer import IndexBusy
+from bot.index.model_files import model_present
 from bot.knowledge.files import require_root
 from bot.logs import install_log_policy
 from bot.services.container import Services, build_services
@@ -149,7 +150,8 @@ def answer_pool(settings: Settings, services: Services, app: App, stack: ExitSta
         return None
     # Fetched here if missing, so that a machine that cannot fetch it stops `serve` with one line
     # (as when answering here) instead of answer processes failing one after another.
-    services.knowledge.index.embedder.ensure_available()
+    if not model_present():  # checked by name first: the full check imports chromadb (about a second)
+        services.knowledge.index.embedder.ensure_available()
     pool = AnswerPool(settings, settings.rapport_answer_processes, services.health).start()
     stack.callback(pool.stop)
     use_answer_processes(app, pool)
@@ -181,7 +183,9 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
     sys.setswitchinterval(SWITCH_INTERVAL)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ExitStack() as stack:
-        services = build_services(settings)
+        # With answer processes this process only acks: it needs neither the model client nor the
+        # index (whose embedding model imports chromadb), so it opens the port about 2 s sooner.
+        services = build_services(settings, answers=not settings.rapport_answer_processes)
         rt = Runtime.create(services)
         app = build_app(rt)
         # With answer processes, the first of them owns the index and posts the weekly digest; this
