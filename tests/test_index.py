@@ -84,7 +84,7 @@ def test_incremental_sync_embeds_only_what_changed(folder: Path, tmp_path: Path,
     write(folder, "customers/ann.md", customer("cus-1", "Ann Lee", "- 2026-01-02 email in: Asked about soy milk."))
     changed = index.sync()
     assert changed.changed == ["customers/ann.md"] and changed.added == []
-    assert changed.embedded == 2  # Ann's profile and her one history entry, nothing of Bob's
+    assert changed.embedded == 1  # her one changed history entry: her profile is as stored, Bob untouched
     texts = [h.text for h in index.store().query("customers", "milk", 10)]
     assert "Asked about soy milk." in texts and "Asked about oat milk." not in texts
 
@@ -94,6 +94,33 @@ def test_incremental_sync_embeds_only_what_changed(folder: Path, tmp_path: Path,
 
     full = index.sync(full=True)
     assert full.embedded == full.records and len(full.added) == 3
+
+
+def test_an_edit_writes_only_the_records_it_changed(folder: Path, tmp_path: Path, embedder: MiniLMEmbedding) -> None:
+    lines = [f"- 2026-03-{d:02d} email in: Message number {d} about the order." for d in range(1, 21)]
+    write(folder, "customers/cat.md", customer("cus-3", "Cat Moss", "\n".join(lines)))
+    index = make_index(folder, tmp_path, embedder)
+    index.sync()
+
+    def sync_after(history: list[str], name: str = "Cat Moss") -> int:
+        write(folder, "customers/cat.md", customer("cus-3", name, "\n".join(history)))
+        report = index.sync()
+        assert report.changed == ["customers/cat.md"]
+        stored = {h.text for h in index.store().query("customers", "message about the order", 40)}
+        assert {line.split(": ", 1)[1] for line in history} <= stored  # every current line is searchable
+        return report.embedded
+
+    appended = [*lines, "- 2026-03-21 phone out: Called back about the refund."]
+    assert sync_after(appended) == 1  # the new line only
+    edited = [*appended[:5], "- 2026-03-06 email in: Message number 6, corrected.", *appended[6:]]
+    assert sync_after(edited) == 1
+    removed = edited[:10] + edited[11:]  # the lines below move up: their records carry new line numbers
+    assert 0 < sync_after(removed) <= len(removed) - 10
+    stored = {h.text for h in index.store().query("customers", "message about the order", 40)}
+    assert "Message number 11 about the order." not in stored
+    known = sum(len(e.ids) for e in index.manifest().files.values() if e.collection == "customers")
+    assert index.store().count("customers") == known  # no record of a removed or moved line is left
+    assert sync_after(removed, name="Cat Moss-Hill") == 1  # the profile, overwritten in place
 
 
 def test_private_text_is_never_stored(folder: Path, tmp_path: Path, embedder: MiniLMEmbedding) -> None:

@@ -216,6 +216,31 @@ class Index(IndexReader):
             todo.append((opened, raw))
         return todo
 
+    @staticmethod
+    def _changed_records(
+        store: VectorStore,
+        old: FileEntry,
+        collection: CollectionName,
+        records: list[Record],
+        replaced: dict[str, list[str]],
+    ) -> list[Record]:
+        """The records of a changed file that need writing; the ids it no longer has go into `replaced`.
+
+        A record whose id, text and metadata are what the store holds is kept as it is: an edit that
+        adds a line to a customer's history embeds and writes that one line, not the whole file. A
+        changed record is deleted and added again, except the file's first (a customer's profile),
+        which is overwritten in place, so a replica reading meanwhile always finds the customer.
+        """
+        new_ids = {r.id for r in records}
+        same = [i for i in old.ids if i in new_ids] if old.collection == collection else []
+        stored = store.stored(collection, same) if same else {}
+        unchanged = {r.id for r in records if stored.get(r.id) == (r.text, r.metadata)}
+        profile = {records[0].id} if records else set()
+        replaced.setdefault(old.collection, []).extend(
+            i for i in old.ids if i not in unchanged and (i not in profile or old.collection != collection)
+        )
+        return [r for r in records if r.id not in unchanged]
+
     def _index_group(
         self, store: VectorStore, manifest: Manifest, group: list[tuple[Entry, bytes | None]], report: SyncReport
     ) -> None:
@@ -229,11 +254,7 @@ class Index(IndexReader):
                 parsed = parse_bytes(rel, raw)
             collection, records = records_for(parsed, self.embedder.split_to_windows)
             old = manifest.files.get(rel)
-            if old:
-                # The file's first record (a customer's profile) is overwritten in place rather than
-                # deleted first, so a replica reading meanwhile always finds the customer.
-                kept = {records[0].id} if records else set()
-                replaced.setdefault(old.collection, []).extend(i for i in old.ids if i not in kept)
+            to_write = self._changed_records(store, old, collection, records, replaced) if old else records
             item = parsed.item
             manifest.files[rel] = FileEntry(
                 hash=digest(raw) if raw is not None else "",
@@ -244,7 +265,7 @@ class Index(IndexReader):
                 customer_id=item.id if isinstance(item, Customer) else None,
                 problems=parsed.problems,
             )
-            pending[collection].extend(records)
+            pending[collection].extend(to_write)
         for records in pending.values():
             if records:
                 vectors = self.embedder([r.text for r in records])

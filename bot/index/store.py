@@ -264,6 +264,17 @@ class VectorStore:
                 for i, rid in enumerate(got["ids"])
             ]
 
+    def stored(self, name: CollectionName, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Text and metadata of the records with these ids that exist (what a re-index compares against)."""
+        col = self.collection(name)
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for start in range(0, len(ids), ADD_BATCH):
+            got = col.get(ids=list(ids[start : start + ADD_BATCH]), include=["documents", "metadatas"])
+            docs, metas = got.get("documents") or [], got.get("metadatas") or []
+            for i, rid in enumerate(got["ids"]):
+                found[rid] = (docs[i] or "", dict(metas[i] or {}))
+        return found
+
     def embeddings(
         self, name: CollectionName, ids: Sequence[str]
     ) -> Iterator[tuple[list[str], list[dict[str, Any]], np.ndarray[Any, np.dtype[np.float32]]]]:

@@ -75,16 +75,15 @@ def _size(n: int) -> str:
 
 def entry(root: Path, rel: str, real_root: Path | None = None) -> Entry:
     """Stat one file without trusting it: links are followed only to regular files inside the folder."""
-    real_root = real_root or root.resolve()
-    path = root / rel
+    path = os.path.join(root, rel)  # strings, not Path: a scan stats every file (10,000 at 10,000 customers)
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
             try:
-                target = path.resolve(strict=True)
+                target = Path(path).resolve(strict=True)
             except (OSError, RuntimeError):
                 return _skip(rel, "is a broken link or a link loop")
-            if not target.is_relative_to(real_root):
+            if not target.is_relative_to(real_root or root.resolve()):
                 return _skip(rel, "is a link to a file outside the knowledge folder")
             info = os.stat(target)
     except OSError as exc:
