@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from bot.index.embedding import MiniLMEmbedding
 from bot.index.indexer import Index, SyncReport
+from bot.knowledge.files import scan
 from bot.services.knowledge import Knowledge
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.server import start_knowledge
@@ -94,6 +96,27 @@ def test_an_edited_file_changes_the_next_answer(live_bot: tuple[Bot, KnowledgeWa
     assert synced.wait(30)
     assert watcher.last_report is not None and watcher.last_report.changed == ["customers/tom-baker.md"]
     assert "(goes by Tommo)" in ask(bot, "how should I answer Tom Baker?", "Ev0WATCH0003")
+
+
+def test_a_moved_folder_and_a_renamed_file_leave_the_index_as_the_folder_is(
+    live_bot: tuple[Bot, KnowledgeWatcher],
+) -> None:
+    # The watcher syncs the paths it saw; a folder that moved needs the whole scan, which it falls back to.
+    bot, watcher = live_bot
+    root = bot.rt.settings.knowledge_dir
+    write(root, "customers/team/zara-quinlan.md", NEW_CUSTOMER)
+    synced = next_sync(watcher)
+    assert synced.wait(30) and "customers/team/zara-quinlan.md" in watcher.knowledge.index.manifest().files
+    synced = next_sync(watcher)
+    (root / "customers/team").rename(root / "customers/_team")  # underscored: no longer read
+    (root / "customers/tom-baker.md").rename(root / "customers/thomas-baker.md")
+    assert synced.wait(30)
+    expected = {e.rel for e in scan(root) if e.problem is None}
+    deadline = time.monotonic() + 30
+    while set(watcher.knowledge.index.manifest().files) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)  # the two changes may arrive in two batches
+    assert set(watcher.knowledge.index.manifest().files) == expected
+    assert "Zara Quinlan" not in ask(bot, "how should I answer Zara Quinlan?", "Ev0WATCH0004")
 
 
 def test_the_bot_reads_only_when_another_process_owns_the_index(

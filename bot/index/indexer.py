@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -81,16 +81,20 @@ class Index(IndexReader):
         except Timeout as exc:
             raise IndexBusy(f"the index at {self.dir} is being written by another process") from exc
 
-    def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 0) -> SyncReport:
+    def sync(
+        self, full: bool = False, progress: Progress | None = None, wait: float = 0, paths: Iterable[str] | None = None
+    ) -> SyncReport:
+        """Bring the index in step with the folder. `paths` (relative, from a watcher that saw them change):
+        look at those files only, unless one of them needs a whole scan (see `files.listed_paths`)."""
         with self._thread_lock, self.lock(wait):
-            report = self._sync(full, progress)
+            report = self._sync(full, progress, paths)
             path = self._target(self.manifest().generation).path
             if path is not None:  # a Chroma server's files are the server's to keep
                 scrub_generation(path)
         self.reaper.collect()  # the old generation goes now if nothing in any process reads it any more
         return report
 
-    def _sync(self, full: bool, progress: Progress | None) -> SyncReport:
+    def _sync(self, full: bool, progress: Progress | None, paths: Iterable[str] | None = None) -> SyncReport:
         # A missing or mistyped folder is an error, never "every file was deleted": the index stays as it is.
         require_root(self.root)
         erasing = self._resume_erasures()
@@ -104,10 +108,17 @@ class Index(IndexReader):
         else:
             store = self.store()  # opened under the writer lock: it may create collections
         report = SyncReport()
-        listed = files.scan(self.root)  # only regular files inside the folder; the others carry a problem
-        on_disk = [e.rel for e in listed]
+        wanted = set() if paths is None else set(paths)
+        partial = None if rebuild or paths is None else files.listed_paths(self.root, wanted)
+        if partial is not None and any(_holds(manifest, rel) for rel in wanted - {e.rel for e in partial[0]}):
+            partial = None  # a folder with indexed files in it went away (or became a file)
+        if partial is None:
+            listed = files.scan(self.root)  # only regular files inside the folder; the others carry a problem
+            gone = sorted(set(manifest.files) - {e.rel for e in listed})
+        else:
+            listed, gone = partial[0], [rel for rel in partial[1] if rel in manifest.files]
+            report.unchanged = len(set(manifest.files) - {e.rel for e in listed} - set(gone))
         todo = self._changed(manifest, listed, report)
-        gone = sorted(set(manifest.files) - set(on_disk))
         if any(manifest.files[rel].collection == "customers" for rel in gone):
             # Recorded before the manifest forgets the files, so a crash cannot skip the compaction.
             erasing.append(self.erasures.begin(None, [], reason="removed"))
@@ -279,3 +290,8 @@ class Index(IndexReader):
             store.delete_ids(name, ids)  # type: ignore[arg-type]
         for name, records in pending.items():
             store.add(name, records)
+
+
+def _holds(manifest: Manifest, folder: str) -> bool:
+    prefix = folder + "/"
+    return any(rel.startswith(prefix) for rel in manifest.files)

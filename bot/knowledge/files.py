@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +123,42 @@ def _walk(root: Path, sub: str, real_root: Path) -> Iterator[Entry]:
             else:
                 found.append(entry(root, rel, real_root))
     yield from sorted(found, key=lambda e: e.rel)
+
+
+def listed_paths(root: Path, rels: Iterable[str]) -> tuple[list[Entry], list[str]] | None:
+    """What `scan` would say about these paths alone: the entries of those that are knowledge files,
+    and the `.md` paths that are gone. None when only a whole scan can tell: a path is a folder or a
+    link to one, is gone and was maybe a folder, or lies under a linked folder (`scan` does not follow).
+
+    For a watcher that knows which paths changed: at 10,000 customers a scan stats 10,000 files.
+    """
+    real_root = root.resolve()
+    entries: list[Entry] = []
+    gone: list[str] = []
+    for rel in sorted(set(rels)):
+        parts = rel.split("/")
+        path = os.path.join(root, rel)
+        exists = os.path.lexists(path)
+        if os.path.isdir(path):
+            return None
+        if parts[0] not in SUBFOLDERS or any(p.startswith((".", "_")) for p in parts[1:]):
+            if len(parts) == 1 and not exists:
+                return None  # customers/ itself is gone
+            continue  # never listed by `scan`
+        if not parts[-1].endswith(".md"):
+            if not exists:
+                return None  # gone: it may have been a folder of files
+            continue
+        if any(os.path.islink(os.path.join(root, *parts[:i])) for i in range(1, len(parts))):
+            return None
+        if not exists:
+            gone.append(rel)
+            continue
+        shown = _printable(rel)
+        entries.append(
+            _skip(shown, "has a name that is not valid UTF-8 (rename it)") if shown else entry(root, rel, real_root)
+        )
+    return entries, gone
 
 
 def scan(root: Path) -> list[Entry]:

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -170,8 +171,11 @@ class Knowledge:
         follower.start()
         return follower
 
-    def sync(self, full: bool = False, wait: float = 0, progress: object = None) -> SyncReport:
-        report = self.index.sync(full=full, wait=wait, progress=progress)  # type: ignore[arg-type]
+    def sync(
+        self, full: bool = False, wait: float = 0, progress: object = None, paths: Iterable[str] | None = None
+    ) -> SyncReport:
+        """Sync the index, then load the folder; `paths`: the files a watcher saw change (Index.sync)."""
+        report = self.index.sync(full=full, wait=wait, progress=progress, paths=paths)  # type: ignore[arg-type]
         self.reload()
         return report
 

@@ -148,14 +148,18 @@ class KnowledgeWatcher:
                 self.health.report("watcher", True)
                 self._ready.set()
             if batch or catch_up:  # after a failure, what changed meanwhile was never seen: sync anyway
-                catch_up = False
                 log.info("knowledge folder changed (%d paths); re-indexing", len(batch))
-                self.sync_now()
+                self.sync_now(None if catch_up else [self._relative(path) for _, path in batch])
+                catch_up = False
 
-    def sync_now(self) -> SyncReport | None:
-        """One incremental sync; errors are logged and kept for the admin status, never raised."""
+    def _relative(self, path: str) -> str:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))).as_posix()
+
+    def sync_now(self, paths: list[str] | None = None) -> SyncReport | None:
+        """One incremental sync (of the files in `paths` only, when given: what the watch saw change);
+        errors are logged and kept for the admin status, never raised."""
         try:
-            report = self.knowledge.sync(wait=30)
+            report = self.knowledge.sync(wait=30, paths=paths)
         except IndexBusy as exc:
             self.last_error = str(exc)
             self.health.report("index", False, f"re-index skipped: {exc}")
