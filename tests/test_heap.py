@@ -7,8 +7,11 @@ import shutil
 import weakref
 from pathlib import Path
 
+import pytest
+
 from bot import heap
 from bot.services.container import build_services
+from bot.services.knowledge import WARM_ANSWERS
 from tests.conftest import SAMPLE, make_settings
 
 
@@ -104,3 +107,23 @@ def test_settle_collects_once_the_frozen_set_has_grown_by_half() -> None:
     heap.settle()
     assert ref() is None
     del growth
+
+
+def test_what_the_first_answers_build_to_keep_is_frozen_and_later_answers_are_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "knowledge")
+    services = build_services(make_settings(tmp_path / "knowledge", tmp_path / "index"))
+    services.knowledge.sync()
+    loaded = gc.get_freeze_count()
+    services.assistant.ask("How should I answer Zoë about her order?")
+    assert gc.get_freeze_count() > loaded  # the caches the first answer built are out of full collections
+    settles: list[bool] = []
+    real = heap.settle
+    monkeypatch.setattr(heap, "settle", lambda full=False: settles.append(full) or real(full))
+    for _ in range(WARM_ANSWERS + 2):
+        services.assistant.ask("How should I answer Zoë about her order?")
+    assert len(settles) == WARM_ANSWERS - 1  # the first answer settled already; later ones leave their garbage
+    services.knowledge.reload()
+    services.assistant.ask("How should I answer Zoë about her order?")
+    assert len(settles) == WARM_ANSWERS + 1  # a new load: its reload settles, and so does its first answer

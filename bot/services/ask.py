@@ -81,6 +81,20 @@ class Assistant:
     ) -> Answer:
         """`intent` is set when staff say how to read the request; `shortcut`: the question is the
         customer's own message (the Slack shortcut), so it is always answered as a reply."""
+        try:
+            return self._ask(question, customer_id, context, intent, progress, shortcut)
+        finally:
+            self.knowledge.answered()
+
+    def _ask(
+        self,
+        question: str,
+        customer_id: str | None,
+        context: str,
+        intent: Intent | None,
+        progress: Progress,
+        shortcut: bool,
+    ) -> Answer:
         answer = Answer(question=question)
         with self._cpu:
             snap = self.knowledge.snapshot()
