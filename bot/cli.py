@@ -21,8 +21,8 @@ from bot import cli_portfolio
 from bot.config import Settings, SettingsError, load_settings
 from bot.core.bounds import MAX_QUESTION_CHARS, bound
 from bot.importer import command as importer
-from bot.index.embedding import ModelUnavailable
 from bot.index.indexer import IndexBusy, SyncReport
+from bot.index.model_files import ModelUnavailable
 from bot.knowledge import folder
 from bot.knowledge.files import FolderError
 from bot.knowledge.lint import lint_folder

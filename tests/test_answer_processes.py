@@ -138,7 +138,8 @@ def test_the_front_loads_neither_chroma_nor_the_embedding_model(served: Served) 
     # Importing them would cost the front about two seconds before its port opens; it never calls them.
     served.wait_healthy()
     served.mention("What does Peggy Hughes like?")
-    heavy = ("chromadb_rust_bindings", "onnxruntime_pybind11_state")
+    # Chroma's client, its import (grpc comes with it), the ONNX session and the model's tokenizer.
+    heavy = ("chromadb_rust_bindings", "cygrpc", "onnxruntime_pybind11_state", "tokenizers")
     front = native_libraries(served.proc.pid)
     assert not [lib for lib in front if lib.startswith(heavy)], sorted(front)
     answers = native_libraries(ready_pids(served)[-1])

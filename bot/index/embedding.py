@@ -35,6 +35,8 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 from tokenizers import Tokenizer
 
+from bot.index.model_files import ModelUnavailable
+
 MODEL_WINDOW = 256  # positions the model sees, including [CLS] and [SEP]
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_WINDOW_OVERLAP = 32  # tokens shared by neighbouring windows of a long text
@@ -52,10 +54,6 @@ _CONFIG_KEYS = frozenset(
 _SEPARATORS = (r"\n[ \t]*\n\s*", r"\n\s*", r"(?<=[.!?;:])\s+", r"\s+")
 
 Vectors = npt.NDArray[np.float32]
-
-
-class ModelUnavailable(RuntimeError):
-    """The embedding model is not on this machine and could not be downloaded (one line for the user)."""
 
 
 Span = tuple[int, int]

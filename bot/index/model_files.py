@@ -21,6 +21,10 @@ FILES = (
 )
 
 
+class ModelUnavailable(RuntimeError):
+    """The embedding model is not on this machine and could not be downloaded (one line for the user)."""
+
+
 def model_dir() -> Path:
     return Path.home() / ".cache" / "chroma" / "onnx_models" / MODEL_NAME / "onnx"
 
