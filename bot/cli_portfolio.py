@@ -6,11 +6,13 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.core.portfolio import STAGES, Digest, DigestEntry, SegmentReport, Segments
-from bot.services.digest import DEFAULT_DAYS, build_digest, health_points
-from bot.services.knowledge import Knowledge
+from bot.core.portfolio import DEFAULT_DAYS, STAGES, Digest, DigestEntry, SegmentReport, Segments
+
+if TYPE_CHECKING:
+    from bot.services.knowledge import Knowledge
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -25,7 +27,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
 
 
 def _knowledge(settings: Settings) -> Knowledge:
-    from bot.cli import ensure_index
+    from bot.commands import ensure_index
+    from bot.services.knowledge import Knowledge
 
     knowledge = Knowledge(settings)
     ensure_index(knowledge)
@@ -39,6 +42,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     if args.chart is not None and args.chart.suffix.lower() != ".png":
         print(f"rapport digest: --chart {args.chart}: the chart is a PNG file (name it .png)", file=sys.stderr)
         return 2
+    from bot.services.digest import build_digest, health_points
+
     knowledge = _knowledge(settings)
     snap, today = knowledge.snapshot(), knowledge.today()
     digest = build_digest(snap, today, args.days, stage=args.stage)

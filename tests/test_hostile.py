@@ -14,7 +14,7 @@ import pytest
 from bot.index.embedding import MiniLMEmbedding
 from bot.logs import MAX_LINE
 from bot.slack.gateway import MAX_BODY
-from bot.slack.server import READ_TIMEOUT
+from bot.slack.http_door import READ_TIMEOUT
 from tests.serve_kit import Served, http_call, sample_bot
 from tests.slack_requests import sign
 

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 StageName = Literal["new", "active", "loyal", "advocate", "at_risk"]
+DEFAULT_DAYS = 7  # how far ahead the digest looks for who is due
 STAGES: tuple[StageName, ...] = ("new", "active", "loyal", "advocate", "at_risk")
 
 # Stable reason codes. A date from the customer's `facts` is `renewal_due` (a key naming a renewal) or

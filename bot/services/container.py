@@ -36,10 +36,11 @@ def make_drafter(settings: Settings, knowledge: Knowledge | None = None) -> Draf
     return LLMDrafter(settings, embed=lambda texts: knowledge.index.embedder(texts), planted=planted)
 
 
-def build_services(settings: Settings, *, answers: bool = True) -> Services:
+def build_services(settings: Settings, *, answers: bool = True, health: Health | None = None) -> Services:
     """`answers=False`: for a process that never answers (the Slack front of `serve` with answer
-    processes), which then does without the model client (openai takes over a second to import)."""
-    health = Health()
+    processes), which then does without the model client (openai takes over a second to import).
+    `health`: the process's registry when something already reports to it (serve's early HTTP server)."""
+    health = health or Health()
     knowledge = Knowledge(settings, health=health)
     drafter = make_drafter(settings, knowledge) if answers else None
     return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, drafter), health=health)

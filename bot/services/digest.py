@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.core.plan import follow_up_date
 from bot.core.portfolio import (
+    DEFAULT_DAYS,
     Digest,
     DigestEntry,
     Group,
@@ -33,7 +34,6 @@ from bot.services.perks import perk_for
 from bot.services.reading import unanswered_entry
 from bot.services.stage import Stager
 
-DEFAULT_DAYS = 7
 GIST = 90
 
 

@@ -17,11 +17,11 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from bot.core.portfolio import ContentFit, DigestEntry, MemberRef, SegmentReport, Segments
+from bot.core.portfolio import DEFAULT_DAYS, ContentFit, DigestEntry, MemberRef, SegmentReport, Segments
 from bot.knowledge.models import ContentItem, Customer
 from bot.services.cadence import contact_state
 from bot.services.content import Told, blocked_reason, mentions
-from bot.services.digest import DEFAULT_DAYS, DigestBuilder
+from bot.services.digest import DigestBuilder
 from bot.services.knowledge import Snapshot
 from bot.services.meaning import Vectors
 from bot.services.signals import HistoryVectors, history_vectors

@@ -13,11 +13,9 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterable
+import threading
 from contextlib import ExitStack
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -33,7 +31,8 @@ from bot.services.health import Health
 from bot.services.knowledge import FOLLOW_INTERVAL, Knowledge
 from bot.services.watcher import KnowledgeWatcher
 from bot.slack.app import MissingSetting, build_app, secret, web_client
-from bot.slack.gateway import reply, slack_door
+from bot.slack.gateway import WSGIApp
+from bot.slack.http_door import EVENTS_PATH, STARTING, EarlyServer, door_app, listen
 from bot.slack.runtime import Runtime
 from bot.slack.socket_mode import SocketModeHandler
 from bot.slack.startup import check_settings
@@ -42,8 +41,6 @@ from bot.slack.workers import AnswerPool, use_answer_processes
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 WHY = {
     "SLACK_BOT_TOKEN": "the bot token (xoxb-...) from OAuth & Permissions",
     "SLACK_APP_TOKEN": "Socket Mode needs the app-level token (xapp-...) with connections:write "
@@ -52,61 +49,14 @@ WHY = {
 }
 
 
-READ_TIMEOUT = 10.0  # seconds any one socket read may take; Slack sends a whole request at once
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    # socketserver's default listen backlog is 5: a burst of Slack events overflows it, the kernel drops
-    # the extra SYNs and clients retry a second later, so acks would take over a second.
-    request_queue_size = 128
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A dropped or timed-out connection: one short line, not a traceback on stderr."""
-        kind = sys.exc_info()[0]
-        log.info("connection from %s ended early (%s)", client_address[0], kind.__name__ if kind else "?")
-
-
-class QuietHandler(WSGIRequestHandler):
-    timeout = READ_TIMEOUT  # StreamRequestHandler applies it to the socket: half-open clients let go
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), (format % args)[:200])
-
-
-StartResponse = Callable[..., Any]
-
-
-def wsgi_app(
-    app: App, signing_secret: str, health: Health | None = None
-) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
-    events = slack_door(bolt, signing_secret)  # type: ignore[arg-type]
-
-    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO")
-        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            return healthz(health, start_response)
-        if path == EVENTS_PATH:
-            return events(environ, start_response)
-        return reply(start_response, "404 Not Found", "Not Found")
-
-    return application
-
-
-def healthz(health: Health | None, start_response: StartResponse) -> list[bytes]:
-    """200 `ok`, or 503 with one line per problem (watcher, dedup, index) for the load balancer and alerts."""
-    problems = health.problems() if health is not None else []
-    if not problems:
-        return reply(start_response, "200 OK", "ok\n")
-    return reply(start_response, "503 Service Unavailable", "".join(f"{p.name}: {p.detail}\n" for p in problems))
+def wsgi_app(app: App, signing_secret: str, health: Health | None = None) -> WSGIApp:
+    return door_app(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret, health)  # type: ignore[arg-type]
 
 
 def make_http_server(
     app: App, host: str, port: int, *, signing_secret: str, health: Health | None = None
 ) -> WSGIServer:
-    application = wsgi_app(app, signing_secret, health)
-    return make_server(host, port, application, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+    return listen(host, port, wsgi_app(app, signing_secret, health))
 
 
 def required_tokens(settings: Settings, http: bool) -> dict[str, str]:
@@ -161,7 +111,23 @@ def answer_pool(settings: Settings, services: Services, app: App, stack: ExitSta
 SWITCH_INTERVAL = 0.0005
 
 
-def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str = "127.0.0.1") -> int:
+def serve(
+    settings: Settings,
+    *,
+    http: bool = False,
+    port: int = 3000,
+    host: str = "127.0.0.1",
+    early: EarlyServer | None = None,
+) -> int:
+    """`early`: with --http, the server `rapport serve` opened before importing this module
+    (http_door.py); it acks Slack events while the app is built here, and the app then takes over."""
+    with ExitStack() as stack:
+        if early is not None:
+            stack.callback(early.stop)
+        return _serve(settings, stack, http=http, port=port, host=host, early=early)
+
+
+def _serve(settings: Settings, stack: ExitStack, *, http: bool, port: int, host: str, early: EarlyServer | None) -> int:
     try:
         tokens = required_tokens(settings, http)
     except MissingSetting as exc:
@@ -182,28 +148,34 @@ def serve(settings: Settings, *, http: bool = False, port: int = 3000, host: str
     # load it waits for the GIL behind answers being computed; shorter slices keep acks fast.
     sys.setswitchinterval(SWITCH_INTERVAL)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with ExitStack() as stack:
-        # With answer processes this process only acks: it needs neither the model client nor the
-        # index (whose embedding model imports chromadb), so it opens the port about 2 s sooner.
-        services = build_services(settings, answers=not settings.rapport_answer_processes)
-        rt = Runtime.create(services)
-        app = build_app(rt)
-        # With answer processes, the first of them owns the index and posts the weekly digest; this
-        # process only acks, so it serves Slack at once, while the folder loads.
-        if answer_pool(settings, services, app, stack) is None:
-            own_index(rt, stack)
-        heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
-        try:
-            if http:
-                server = make_http_server(
-                    app, host, port, signing_secret=tokens["slack_signing_secret"], health=services.health
-                )
-                log.info("Rapport is listening on http://%s:%d%s", host, port, EVENTS_PATH)
-                server.serve_forever()
-            else:
-                handler = SocketModeHandler(app, tokens["slack_app_token"], web_client(settings))
-                log.info("Rapport is connecting to Slack (Socket Mode)")
-                handler.start()  # type: ignore[no-untyped-call]
-        except KeyboardInterrupt:
-            log.info("stopping")
+    # With answer processes this process only acks: it needs neither the model client nor the
+    # index (whose embedding model imports chromadb), so it opens the port about 2 s sooner.
+    front_only = bool(settings.rapport_answer_processes)
+    services = build_services(settings, answers=not front_only, health=early.health if early else None)
+    rt = Runtime.create(services)
+    app = build_app(rt)
+    # With answer processes, the first of them owns the index and posts the weekly digest; this
+    # process only acks, so it serves Slack at once, while the folder loads.
+    if answer_pool(settings, services, app, stack) is None:
+        own_index(rt, stack)
+    heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
+    try:
+        if http and early is not None:
+            early.late.ready(SlackRequestHandler(app, path=EVENTS_PATH))  # type: ignore[arg-type]
+            services.health.report(STARTING, True)
+            log.info("Rapport is serving on http://%s:%d%s", host, port, EVENTS_PATH)
+            threading.Event().wait()  # the early server's thread serves; SIGTERM or Ctrl-C ends this
+        elif http:
+            server = make_http_server(
+                app, host, port, signing_secret=tokens["slack_signing_secret"], health=services.health
+            )
+            stack.callback(server.server_close)
+            log.info("Rapport is listening on http://%s:%d%s", host, port, EVENTS_PATH)
+            server.serve_forever()
+        else:
+            handler = SocketModeHandler(app, tokens["slack_app_token"], web_client(settings))
+            log.info("Rapport is connecting to Slack (Socket Mode)")
+            handler.start()  # type: ignore[no-untyped-call]
+    except KeyboardInterrupt:
+        log.info("stopping")
     return 0

@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.core.portfolio import DEFAULT_DAYS
 from bot.knowledge.writer import NoteError
-from bot.services.digest import DEFAULT_DAYS
 from bot.services.knowledge import UnknownCustomer
 from bot.slack.answering import present
 from bot.slack.cards import loading_blocks, suggestion_modal

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.services.digest import DEFAULT_DAYS
+from bot.core.portfolio import DEFAULT_DAYS
 from bot.slack.digest_blocks import digest_blocks, digest_text
 from bot.slack.errors import reported
 from bot.slack.listeners.digest.common import current_digest, mine, send_chart

@@ -8,8 +8,8 @@ import threading
 
 from slack_sdk import WebClient
 
-from bot.core.portfolio import Digest, DigestEntry
-from bot.services.digest import DEFAULT_DAYS, build_digest, health_points
+from bot.core.portfolio import DEFAULT_DAYS, Digest, DigestEntry
+from bot.services.digest import build_digest, health_points
 from bot.slack.runtime import Runtime
 
 log = logging.getLogger(__name__)
