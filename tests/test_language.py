@@ -97,3 +97,24 @@ def test_a_bad_data_file_names_the_file_and_field(tmp_path: Path) -> None:
     bad.write_text("code: xx\nname: Test\nsnowball: nosuch\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"xx\.yaml.*snowball"):
         load(bad)
+
+
+def test_the_word_lists_read_the_same_on_libyaml_as_on_pure_python_yaml() -> None:
+    # The loader runs on libyaml's parser for speed; it must read every list exactly as the pure-Python
+    # loader with the same rules (no YAML 1.1 yes/no/on/off booleans) does.
+    import yaml
+
+    from bot.language import lexicon
+
+    class PurePython(yaml.SafeLoader):
+        pass
+
+    PurePython.yaml_implicit_resolvers = lexicon._Loader.yaml_implicit_resolvers
+    files = sorted(lexicon.DATA_DIR.glob("*.yaml"))
+    assert len(files) >= 4
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=lexicon._Loader) == yaml.load(text, Loader=PurePython), path.name
+    assert yaml.load("words: [no, yes, on, off, true]", Loader=lexicon._Loader) == {
+        "words": ["no", "yes", "on", "off", True]
+    }
