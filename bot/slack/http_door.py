@@ -120,18 +120,25 @@ class LateBolt:
         return self._bolt({**environ, "wsgi.input": io.BytesIO(body)}, start_response)
 
     def ready(self, bolt: WSGIApp) -> int:
-        """Hand over to Bolt, then run the events acked meanwhile through it, in order; how many."""
-        with self._lock:
-            self._bolt, held, self._held = bolt, self._held, []
+        """Run the events acked meanwhile through Bolt, in the order they came (those arriving while
+        this runs join the end of the line), then hand over to it; how many were run."""
+        done = 0
+        while True:
+            with self._lock:
+                held, self._held = self._held, []
+                if not held:
+                    self._bolt = bolt
+                    break
+            for environ, body in held:
+                try:
+                    list(bolt({**environ, "wsgi.input": io.BytesIO(body)}, lambda *_: None))  # acked already
+                except Exception:
+                    log.exception("an event acked during start-up could not be run")
+            done += len(held)
         self._ready.set()
-        for environ, body in held:
-            try:
-                list(bolt({**environ, "wsgi.input": io.BytesIO(body)}, lambda *_: None))  # acked already
-            except Exception:
-                log.exception("an event acked during start-up could not be run")
-        if held:
-            log.info("%d event(s) acked during start-up sent to the app", len(held))
-        return len(held)
+        if done:
+            log.info("%d event(s) acked during start-up sent to the app", done)
+        return done
 
 
 @dataclass
