@@ -127,3 +127,18 @@ def test_what_the_first_answers_build_to_keep_is_frozen_and_later_answers_are_le
     services.knowledge.reload()
     services.assistant.ask("How should I answer Zoë about her order?")
     assert len(settles) == WARM_ANSWERS + 1  # a new load: its reload settles, and so does its first answer
+
+
+def test_a_warm_up_builds_what_the_first_answer_needs(tmp_path: Path) -> None:
+    from bot.language.detect import _identifier
+
+    shutil.copytree(SAMPLE, tmp_path / "knowledge")
+    services = build_services(make_settings(tmp_path / "knowledge", tmp_path / "index"))
+    services.knowledge.sync()
+    snap = services.knowledge.snapshot()
+    assert "facts" not in snap.__dict__ and "identities" not in snap.__dict__  # built on first use
+    services.knowledge.warm_up()
+    assert "facts" in snap.__dict__ and "identities" in snap.__dict__
+    assert _identifier.cache_info().currsize == 1  # the guard's language model is loaded
+    answer = services.assistant.ask("How should I answer Peggy Hughes about her order?")
+    assert answer.customer is not None and answer.drafts  # and answers come as before

@@ -158,6 +158,7 @@ def _serve(settings: Settings, stack: ExitStack, *, http: bool, port: int, host:
     # process only acks, so it serves Slack at once, while the folder loads.
     if answer_pool(settings, services, app, stack) is None:
         own_index(rt, stack)
+        threading.Thread(target=services.knowledge.warm_up, name="warm-up", daemon=True).start()
     heap.settle()  # what start-up built (the app, the model session's Python side) stays out of full collections
     try:
         if http and early is not None:

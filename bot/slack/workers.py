@@ -267,6 +267,7 @@ def answer_process(
     app = build_app(rt, executor=executor, verify=False)  # the front verified every request
     heap.settle()
     outbox.put(("ready", number, os.getpid()))
+    threading.Thread(target=services.knowledge.warm_up, name="warm-up", daemon=True).start()
 
     def look_around() -> None:
         sent: dict[str, str] = {}
