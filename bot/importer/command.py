@@ -7,7 +7,6 @@ import sys
 import time
 
 from bot.config import Settings
-from bot.importer.arguments import add_arguments as add_arguments
 from bot.importer.mapping import MapError, MapFile, detect, load_map, preset, require, resolve
 from bot.importer.merge import Options
 from bot.importer.plan import build

@@ -94,10 +94,9 @@ def close_client(client: ClientAPI, target: ChromaTarget) -> None:
         return
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    shared = SharedSystemClient
     identifier = str(getattr(client, "_identifier", ""))
-    system = shared._identifier_to_system.pop(identifier, None)
-    shared._identifier_to_refcount.pop(identifier, None)
+    system = SharedSystemClient._identifier_to_system.pop(identifier, None)
+    SharedSystemClient._identifier_to_refcount.pop(identifier, None)
     if system is not None:
         system.stop()
 

@@ -110,14 +110,16 @@ class Index(IndexReader):
         report = SyncReport()
         wanted = set() if paths is None else set(paths)
         partial = None if rebuild or paths is None else files.listed_paths(self.root, wanted)
+        # A folder with indexed files in it that went away (or became a file) needs the whole scan.
         if partial is not None and any(_holds(manifest, rel) for rel in wanted - {e.rel for e in partial[0]}):
-            partial = None  # a folder with indexed files in it went away (or became a file)
-        if partial is None:
-            listed = files.scan(self.root)  # only regular files inside the folder; the others carry a problem
-            gone = sorted(set(manifest.files) - {e.rel for e in listed})
+            partial = None
+        listed, missing = partial if partial is not None else (files.scan(self.root), None)
+        on_disk = {e.rel for e in listed}  # with `scan`: only regular files inside; the others carry a problem
+        if missing is None:
+            gone = sorted(set(manifest.files) - on_disk)
         else:
-            listed, gone = partial[0], [rel for rel in partial[1] if rel in manifest.files]
-            report.unchanged = len(set(manifest.files) - {e.rel for e in listed} - set(gone))
+            gone = [rel for rel in missing if rel in manifest.files]
+            report.unchanged = len(set(manifest.files) - on_disk - set(gone))
         todo = self._changed(manifest, listed, report)
         if any(manifest.files[rel].collection == "customers" for rel in gone):
             # Recorded before the manifest forgets the files, so a crash cannot skip the compaction.

@@ -95,6 +95,19 @@ def entry(root: Path, rel: str, real_root: Path | None = None) -> Entry:
     return Entry(rel=rel, mtime_ns=info.st_mtime_ns, size=info.st_size, ctime_ns=info.st_ctime_ns)
 
 
+def _hidden(name: str) -> bool:
+    """Names never read: dot-files and folders, and '_' ones (drafts, archives)."""
+    return name.startswith((".", "_"))
+
+
+def _listed(root: Path, rel: str, real_root: Path) -> Entry:
+    """A knowledge file as `scan` lists it: stat'ed, or skipped when its name is not valid UTF-8."""
+    shown = _printable(rel)
+    if shown is not None:
+        return _skip(shown, "has a name that is not valid UTF-8 (rename it)")
+    return entry(root, rel, real_root)
+
+
 def _walk(root: Path, sub: str, real_root: Path) -> Iterator[Entry]:
     base = root / sub
     if base.is_symlink() and not base.resolve().is_relative_to(real_root):
@@ -108,20 +121,14 @@ def _walk(root: Path, sub: str, real_root: Path) -> Iterator[Entry]:
 
     for folder, dirs, files in os.walk(base, onerror=unreadable_folder):  # not rglob: 10x faster at 10,000 files
         prefix = Path(folder).relative_to(root).as_posix()
-        kept = [d for d in dirs if not d.startswith((".", "_"))]
+        kept = [d for d in dirs if not _hidden(d)]
         for d in kept:
             if os.path.islink(os.path.join(folder, d)):  # os.walk does not follow it: say so
                 found.append(_skip(f"{prefix}/{d}/", "is a link to a folder; links to folders are not followed"))
         dirs[:] = kept
         for name in files:
-            if not name.endswith(".md") or name.startswith((".", "_")):
-                continue
-            rel = f"{prefix}/{name}"
-            shown = _printable(rel)
-            if shown is not None:
-                found.append(_skip(shown, "has a name that is not valid UTF-8 (rename it)"))
-            else:
-                found.append(entry(root, rel, real_root))
+            if name.endswith(".md") and not _hidden(name):
+                found.append(_listed(root, f"{prefix}/{name}", real_root))
     yield from sorted(found, key=lambda e: e.rel)
 
 
@@ -141,7 +148,7 @@ def listed_paths(root: Path, rels: Iterable[str]) -> tuple[list[Entry], list[str
         exists = os.path.lexists(path)
         if os.path.isdir(path):
             return None
-        if parts[0] not in SUBFOLDERS or any(p.startswith((".", "_")) for p in parts[1:]):
+        if parts[0] not in SUBFOLDERS or any(_hidden(p) for p in parts[1:]):
             if len(parts) == 1 and not exists:
                 return None  # customers/ itself is gone
             continue  # never listed by `scan`
@@ -154,10 +161,7 @@ def listed_paths(root: Path, rels: Iterable[str]) -> tuple[list[Entry], list[str
         if not exists:
             gone.append(rel)
             continue
-        shown = _printable(rel)
-        entries.append(
-            _skip(shown, "has a name that is not valid UTF-8 (rename it)") if shown else entry(root, rel, real_root)
-        )
+        entries.append(_listed(root, rel, real_root))
     return entries, gone
 
 

@@ -94,7 +94,7 @@ class KnowledgeWatcher:
         resolved, since resolving a symlink loop raises; when in doubt, the change counts.
         """
         try:
-            rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))
+            rel = self._relpath(path)
         except ValueError:
             return True
         if rel == ".." or rel.startswith(".." + os.sep):
@@ -149,11 +149,12 @@ class KnowledgeWatcher:
                 self._ready.set()
             if batch or catch_up:  # after a failure, what changed meanwhile was never seen: sync anyway
                 log.info("knowledge folder changed (%d paths); re-indexing", len(batch))
-                self.sync_now(None if catch_up else [self._relative(path) for _, path in batch])
+                self.sync_now(None if catch_up else [Path(self._relpath(path)).as_posix() for _, path in batch])
                 catch_up = False
 
-    def _relative(self, path: str) -> str:
-        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))).as_posix()
+    def _relpath(self, path: str) -> str:
+        """`path` relative to the folder as written (never resolved), in this system's spelling."""
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))
 
     def sync_now(self, paths: list[str] | None = None) -> SyncReport | None:
         """One incremental sync (of the files in `paths` only, when given: what the watch saw change);
