@@ -148,7 +148,6 @@ class EarlyServer:
     server: WSGIServer
     late: LateBolt
     health: Health
-    thread: threading.Thread
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -161,6 +160,5 @@ def open_early(host: str, port: int, signing_secret: str) -> EarlyServer:
     health.report(STARTING, False, "loading the app; Slack events are acked and answered once it is ready")
     late = LateBolt()
     server = listen(host, port, door_app(late, signing_secret, health))
-    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-    thread.start()
-    return EarlyServer(server=server, late=late, health=health, thread=thread)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return EarlyServer(server=server, late=late, health=health)
