@@ -83,6 +83,12 @@ def send_burst(port: int) -> None:
         print(json.dumps(list(pool.map(lambda req: post(port, req[0], req[1]), batch))))
 
 
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -145,12 +151,17 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
         first_answer = answered(slack, ts_of(first)) - started
         acks: list[float] = []
         floor: list[float] = []
+        front_cpu = {"acks": 0.0, "floor": 0.0}
         for r in range(rounds):
             batch = mentions(knowledge, 50, 10 * r + hash(key) % 10)
             before = len(slack.calls_to("reactions.remove"))
+            cpu = cpu_s(proc.pid)
             acks += burst(port, batch)
+            front_cpu["acks"] += cpu_s(proc.pid) - cpu  # the front's own work for the 50 acks (and little else)
             slack.wait_for("reactions.remove", before + 50, timeout=300)
+            cpu = cpu_s(proc.pid)
             floor += burst(port, batch)  # Slack's retries of the same events: the ack path alone
+            front_cpu["floor"] += cpu_s(proc.pid) - cpu
         model.script(*[F.slow(0.0) for _ in range(10)])
         short = mention("Peggy Hughes asked whether you deliver on Saturdays", f"{key}short1")
         t0 = time.perf_counter()
@@ -172,6 +183,8 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
             "ack_p99_ms": a["p99_ms"],
             "floor_p99_ms": f["p99_ms"],
             "ack_over_floor": a["p99_ms"] / f["p99_ms"],
+            "front_cpu_ms_per_ack": front_cpu["acks"] * 1000 / len(acks),
+            "front_cpu_ms_per_floor_ack": front_cpu["floor"] * 1000 / len(floor),
             "short_alone_s": alone,
             "short_beside_40k_s": beside,
             "delay_ms": (beside - alone) * 1000,

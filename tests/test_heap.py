@@ -35,10 +35,44 @@ def test_a_reload_frees_the_replaced_folder_although_it_was_frozen(tmp_path: Pat
     del snap, customer
 
     services.knowledge.reload()
+    assert heap.wait_released(30), "the replaced snapshot is still being freed"
     gc.collect()  # a normal collection: it never looks at frozen objects
 
     assert [ref() is None for ref in watched] == [True] * 4, "the replaced snapshot outlived its reload"
     assert len(services.knowledge.snapshot().kb.customers) == customers
+
+
+def test_a_snapshot_an_answer_still_holds_stays_whole_until_the_answer_lets_go(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "knowledge")
+    services = build_services(make_settings(tmp_path / "knowledge", tmp_path / "index"))
+    services.knowledge.sync()
+    held = services.knowledge.snapshot()  # what an answer in flight holds
+    names = sorted(c.name for c in held.kb.customers.values())
+    watched = weakref.ref(held.kb)
+
+    services.knowledge.reload()
+    assert not heap.wait_released(0.3), "nothing is freed while an answer holds the snapshot"
+    assert sorted(c.name for c in held.kb.customers.values()) == names, "an answer's snapshot was changed"
+    new = services.knowledge.snapshot()
+    assert new is not held and new.finder.store is held.finder.store
+
+    del held
+    assert heap.wait_released(30)
+    assert watched() is None
+    assert new.finder.store.count("customers") > 0, "the store both snapshots share was left open"
+    assert sorted(c.name for c in new.kb.customers.values()) == names
+
+
+def test_letting_go_frees_everything_below_and_leaves_what_lives_elsewhere() -> None:
+    shared = {"kept": [Node() for _ in range(3)]}
+    mine = [Node() for _ in range(5000)]
+    root = {"mine": mine, "shared": shared, "pairs": [(n, [n]) for n in mine]}
+    refs = [weakref.ref(n) for n in mine]
+    heap.let_go(root, shared=[shared])
+    del root, mine
+    assert heap.wait_released(30)
+    assert [r() for r in refs] == [None] * len(refs)
+    assert len(shared["kept"]) == 3 and all(isinstance(n, Node) for n in shared["kept"])
 
 
 def test_an_edit_reaches_the_frozen_bot(tmp_path: Path) -> None:
@@ -54,6 +88,7 @@ def test_an_edit_reaches_the_frozen_bot(tmp_path: Path) -> None:
 
 
 def test_loading_pauses_collections_and_restores_the_setting() -> None:
+    assert heap.wait_released(30)  # a replaced folder being freed pauses collections too
     assert gc.isenabled()
     with heap.loading():
         assert not gc.isenabled()
@@ -91,7 +126,7 @@ def test_a_full_settle_collects_cyclic_garbage_that_was_frozen() -> None:
     assert ref() is None
 
 
-def test_settle_collects_once_the_frozen_set_has_grown_by_half() -> None:
+def test_every_so_many_settles_one_collects_the_cyclic_garbage_that_was_frozen() -> None:
     heap.settle(full=True)
     gc.disable()  # no collection between the cycle becoming garbage and the settle that freezes it
     try:
@@ -99,14 +134,14 @@ def test_settle_collects_once_the_frozen_set_has_grown_by_half() -> None:
         a.other, b.other = b, a
         ref = weakref.ref(a)
         del a, b
-        heap.settle()  # the cycle is garbage but frozen by chance; the frozen set has not grown
+        heap.settle()  # the cycle is garbage but frozen by chance
     finally:
         gc.enable()
-    assert ref() is not None
-    growth = [[object()] for _ in range(int(gc.get_freeze_count() * heap.GROWTH) + 1000)]
+    for _ in range(heap.FULL_EVERY - 1):
+        heap.settle()
+        assert ref() is not None, "an ordinary settle only freezes"
     heap.settle()
     assert ref() is None
-    del growth
 
 
 def test_what_the_first_answers_build_to_keep_is_frozen_and_later_answers_are_left_alone(

@@ -118,3 +118,13 @@ def test_the_word_lists_read_the_same_on_libyaml_as_on_pure_python_yaml() -> Non
     assert yaml.load("words: [no, yes, on, off, true]", Loader=lexicon._Loader) == {
         "words": ["no", "yes", "on", "off", True]
     }
+
+
+def test_the_readings_and_stages_data_read_the_same_with_libyaml_as_with_the_pure_python_loader() -> None:
+    import yaml
+
+    from bot.services import reading, signals
+
+    for module in (reading, signals):
+        text = module.DATA.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=module._LOADER) == yaml.safe_load(text), module.DATA.name

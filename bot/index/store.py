@@ -9,7 +9,6 @@ indexer knows exactly what was embedded.
 from __future__ import annotations
 
 import logging
-import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ class Record:
 
 T = TypeVar("T")
 QUERY_CACHE = 512
-COUNT_TTL = 5.0  # seconds; another process's writes are seen within this
 
 
 @dataclass
@@ -78,7 +76,6 @@ class VectorStore:
         # query about one customer reads their ~20 vectors by id and ranks them exactly: Chroma's
         # metadata filter scanned every record (about 240 ms at 10,000 customers against 3 ms).
         self._vectors: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
-        self._counts: dict[str, tuple[float, int]] = {}
         self.scope_ids: Callable[[str], list[str] | None] | None = None
         # The index's current store: asked again when this generation went away under a question.
         self.successor: Callable[[], VectorStore] | None = None
@@ -128,7 +125,6 @@ class VectorStore:
     def add(self, name: CollectionName, records: Sequence[Record]) -> None:
         if not records:
             return
-        self._counts.pop(name, None)
         missing = [r for r in records if r.embedding is None]
         if missing:
             vectors = self.embedder([r.text for r in missing])
@@ -145,23 +141,14 @@ class VectorStore:
             )
 
     def delete_ids(self, name: CollectionName, ids: Iterable[str]) -> None:
-        self._counts.pop(name, None)
         ids = list(ids)
         for start in range(0, len(ids), ADD_BATCH):
             self.collection(name).delete(ids=ids[start : start + ADD_BATCH])
 
     def count(self, name: CollectionName) -> int:
-        """Records in a collection; cached briefly (Chroma's count costs ~7 ms at 220,000 records,
-        and every query needs it), and forgotten on any write from this process."""
-        return self._retrying(lambda store: store._count(name))
-
-    def _count(self, name: CollectionName) -> int:
-        now = time.monotonic()
-        cached = self._counts.get(name)
-        if cached is None or now - cached[0] > COUNT_TTL:
-            cached = (now, self.collection(name).count())
-            self._counts[name] = cached
-        return cached[1]
+        """Records in a collection. Queries never ask: Chroma's count holds the GIL up to 70 ms at
+        220,000 records, and a query asking for more hits than there are records gets them all."""
+        return self._retrying(lambda store: store.collection(name).count())
 
     def query(self, name: CollectionName, text: str, n: int, where: dict[str, Any] | None = None) -> list[Hit]:
         return self._retrying(lambda store: store._query(name, text, n, where))
@@ -189,14 +176,13 @@ class VectorStore:
         self, name: CollectionName, texts: Sequence[str], n: int, where: dict[str, Any] | None
     ) -> list[list[Hit]]:
         wanted = [t for t in texts if t.strip()]
-        col = self.collection(name)
-        total = self._count(name) if wanted else 0
-        if total == 0:
+        if not wanted or n < 1:
             return [[] for _ in texts]
+        col = self.collection(name)
         self.vectors(wanted)
         result = col.query(
             query_embeddings=np.stack([self._vectors[t] for t in wanted]),
-            n_results=min(n, total),
+            n_results=n,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
@@ -290,7 +276,6 @@ class VectorStore:
             yield list(got["ids"]), metas, np.asarray(vectors, dtype=np.float32)
 
     def drop_all(self) -> None:
-        self._counts.clear()
         for name in COLLECTIONS:
             try:
                 self.client.delete_collection(f"{self.target.prefix}{name}")

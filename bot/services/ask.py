@@ -327,9 +327,7 @@ class Assistant:
     def backing(snap: Snapshot, plan: DraftPlan) -> Backing:
         """What this plan's drafts may rest on, by trust (DESIGN.md "Honest"; core.plan.Backing)."""
         c = plan.customer
-        binding = [doc.public_text for doc in snap.kb.playbook]  # anything said to customers may be stated
-        binding += [f"{perk.name}." for doc in snap.kb.playbook for perk in doc.perks]
-        binding += [p.text for p in customer_fact_passages(c)]
+        binding = [*snap.binding, *(p.text for p in customer_fact_passages(c))]
         ours = [e.text for e in c.history if e.direction == "out"] + [c.notes_text]
         theirs = [e.text for e in c.history if e.direction == "in"]
         if plan.message and plan.message.origin != "history":

@@ -61,6 +61,12 @@ class Snapshot:
         return FactChooser(self.kb.playbook, self.kb.customers.values(), self.finder.store, self.meaning)
 
     @cached_property
+    def binding(self) -> tuple[str, ...]:
+        """The playbook's customer-facing text and its perks: what every draft's claims may rest on."""
+        texts = [doc.public_text for doc in self.kb.playbook]  # anything said to customers may be stated
+        return (*texts, *(f"{perk.name}." for doc in self.kb.playbook for perk in doc.perks))
+
+    @cached_property
     def identities(self) -> Identities:
         """What would name each customer, for the guard's other-customer check (built on first use)."""
         return Identities(self.kb.customers.values())
@@ -138,10 +144,12 @@ class Knowledge:
             snap = self._load()
             with self._lock:
                 old, self._snapshot, self._loaded = self._snapshot, snap, state
-            # The old snapshot is freed by reference counting; its store closes (and frees its generation
-            # for removal) when nothing holds it, and if it sits in a reference cycle only a full
-            # collection frees it, so erasure does not wait on one.
+            # The old snapshot is freed in the background, a slice at a time once no answer holds it
+            # (heap.let_go). When the store moved (an erasure), it goes at once by reference counting:
+            # its store closes and frees the old generation for removal, so erasure does not wait.
             moved = old is not None and old.finder.store is not snap.finder.store
+            if old is not None and not moved:
+                heap.let_go(old, shared=(snap.meaning, snap.finder.store))
             del old
             # Frozen before collections resume: the first one would otherwise walk the whole new folder.
             heap.settle(full=moved)
@@ -151,17 +159,31 @@ class Knowledge:
     def warm_up(self) -> None:
         """Build now what the first answer would otherwise build: Chroma's vector index read from disk
         (2 s at 10,000 customers), the fact chooser (the playbook's sentences embedded), the guard's
-        identities and its language model. For a serving process, in a background thread once it is
-        ready, so that the first question after a start is answered as fast as the next ones."""
+        identities, its language model, every language's value patterns (their compilation holds the
+        GIL up to 70 ms) and the claims of the playbook's text. For a serving process, in a background
+        thread once it is ready, so that the first question after a start is answered as fast as the
+        next ones, and no answer after it compiles anything."""
         started = time.monotonic()
         try:
             snap = self.snapshot()
             if snap.finder.store is not None:
                 snap.finder.store.query("customers", "warm up", n=1)
             _ = (snap.facts, snap.identities)  # cached properties: built here
+            from bot.guard.context import offer_subjects
+            from bot.language.claims import fact_claims
             from bot.language.detect import detect
+            from bot.language.lexicon import lexicons
+            from bot.language.values import reader
+            from bot.services import reading, signals
 
+            reading.lexicon()
+            signals.advocacy_pairs()
             detect("Thanks for your message, we will answer your question about the order soon.")
+            for code in lexicons():
+                _ = reader(code).patterns
+            for text in snap.binding:  # cached by text: every answer's guard reads these same texts
+                fact_claims(text)
+                offer_subjects(text)
         except Exception:  # a warm-up is an optimisation: the first answer builds whatever failed here
             log.warning("warming up for the first answer failed; it will build what it needs", exc_info=True)
             return

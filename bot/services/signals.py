@@ -23,6 +23,7 @@ from bot.services.knowledge import Snapshot
 from bot.services.meaning import Meaning, Vectors
 from bot.services.reading import lexicon
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: about 10x faster
 DATA = Path(__file__).parent / "data" / "stages.yaml"
 NEIGHBOURS = 3
 ADVOCACY_LEAN = 0.02  # how much closer to the advocacy wordings than to their twins an entry must be
@@ -33,7 +34,7 @@ Pairs = tuple[tuple[str, str], ...]
 
 @lru_cache(maxsize=1)
 def advocacy_pairs() -> Pairs:
-    raw = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    raw = yaml.load(DATA.read_text(encoding="utf-8"), Loader=_LOADER)
     return tuple((str(a), str(b)) for a, b in raw["advocacy_pairs"])
 
 
