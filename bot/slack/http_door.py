@@ -51,6 +51,10 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 class QuietHandler(WSGIRequestHandler):
     timeout = READ_TIMEOUT  # StreamRequestHandler applies it to the socket: half-open clients let go
+    # wsgiref writes the status line, each header block and the body in separate unbuffered writes:
+    # four system calls per ack, each giving up the GIL and waiting for it again behind the other
+    # requests of a burst. Buffered, the response leaves in one write when the handler flushes it.
+    wbufsize = 64 * 1024
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), (format % args)[:200])
