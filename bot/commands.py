@@ -129,7 +129,8 @@ def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.card import render
+    """In this process: a running bot that could answer was asked first (bot/cli.py, services/ask_door.py)."""
+    from bot.cli import print_answer
     from bot.services.container import build_services
 
     services = build_services(settings)
@@ -137,12 +138,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = _bounded(args.question, "question")
     answer = services.assistant.ask(question, customer_id=args.customer, intent=args.intent)
     services.knowledge.explain_not_found(answer, f"{question} {args.customer or ''}")
-    if args.json:
-        print(answer.model_dump_json(indent=2, exclude={"question"}, exclude_none=False))
-    else:
-        customer = services.knowledge.snapshot().kb.customers.get(answer.customer.id) if answer.customer else None
-        print(render(answer, customer))
-    return EXIT_OK if answer.customer or answer.intent == "fact" else EXIT_FOUND_NOTHING
+    customer = services.knowledge.snapshot().kb.customers.get(answer.customer.id) if answer.customer else None
+    return print_answer(answer, customer, as_json=args.json)
 
 
 def cmd_note(args: argparse.Namespace, settings: Settings) -> int:

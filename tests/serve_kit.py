@@ -55,6 +55,7 @@ class Served:
     fake: FakeSlack
     log_path: Path
     asked: int = field(default=0)
+    env: dict[str, str] = field(default_factory=dict)  # the environment it was started with
 
     def healthz(self) -> tuple[int, str]:
         return http_call(self.port, "GET", "/healthz")
@@ -148,4 +149,4 @@ def serve(knowledge: Path, index: Path, workdir: Path, fake: FakeSlack, *extra_a
         text=True,
     )
     log_file.close()
-    return Served(proc, port, fake, log_path)
+    return Served(proc, port, fake, log_path, env=full_env)

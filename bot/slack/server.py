@@ -26,6 +26,7 @@ from bot.index.indexer import IndexBusy
 from bot.index.model_files import model_present
 from bot.knowledge.files import require_root
 from bot.logs import install_log_policy
+from bot.services import ask_door
 from bot.services.container import Services, build_services
 from bot.services.health import Health
 from bot.services.knowledge import FOLLOW_INTERVAL, Knowledge
@@ -92,6 +93,7 @@ def own_index(rt: Runtime, stack: ExitStack) -> None:
     watcher = start_knowledge(rt.knowledge, stack, rt.services.health)
     rt.watcher, rt.owns_index = watcher, watcher is not None
     start_weekly(rt, web_client(rt.settings, secret(rt.settings, "slack_bot_token")), stack)
+    stack.enter_context(ask_door.listening(rt.services, rt.settings))  # `rapport ask` answered here
 
 
 def answer_pool(settings: Settings, services: Services, app: App, stack: ExitStack) -> AnswerPool | None:
