@@ -79,7 +79,9 @@ def test_rapport_ask_is_answered_by_the_running_bot_as_it_would_answer_itself(
 
 
 def test_a_bot_with_other_model_settings_is_not_asked(served: Served) -> None:
-    done = rapport(served, "ask", "How should I answer Grace Park about her order?", "--json", OPENAI_MODEL="other-model")
+    done = rapport(
+        served, "ask", "How should I answer Grace Park about her order?", "--json", OPENAI_MODEL="other-model"
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert ANSWERED_BY_BOT not in done.stderr
     assert "another folder, index, model setting or version" in done.stderr
