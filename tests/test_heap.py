@@ -115,6 +115,7 @@ def test_loading_restores_collections_when_the_load_fails() -> None:
 
 
 def test_a_full_settle_collects_cyclic_garbage_that_was_frozen() -> None:
+    assert heap.wait_released(30)
     a, b = Node(), Node()
     a.other, b.other = b, a
     ref = weakref.ref(a)
@@ -127,6 +128,7 @@ def test_a_full_settle_collects_cyclic_garbage_that_was_frozen() -> None:
 
 
 def test_every_so_many_settles_one_collects_the_cyclic_garbage_that_was_frozen() -> None:
+    assert heap.wait_released(30)  # a folder being freed pauses collections and resumes them when done
     heap.settle(full=True)
     gc.disable()  # no collection between the cycle becoming garbage and the settle that freezes it
     try:
