@@ -62,7 +62,6 @@ class Assistant:
         # answers may wait on the model at once, but only one computes at a time: with the GIL, more
         # would only queue behind each other and starve the threads that must ack Slack within 3 s
         # (50 concurrent mentions: ack p99 1.3 s with no gate, 0.34 s with 2 slots, 0.24 s with 1).
-        # An answer process acks nothing and lets two through (slack/workers.py, ANSWER_CPU_SLOTS).
         self._cpu = threading.BoundedSemaphore(cpu_slots)
 
     def reader(self, snap: Snapshot) -> Reader:

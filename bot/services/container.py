@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.core.drafting import Drafter
 from bot.knowledge.lint import Planted
-from bot.services.ask import CPU_SLOTS, Assistant
+from bot.services.ask import Assistant
 from bot.services.health import Health
 from bot.services.knowledge import Knowledge
 
@@ -36,15 +36,11 @@ def make_drafter(settings: Settings, knowledge: Knowledge | None = None) -> Draf
     return LLMDrafter(settings, embed=lambda texts: knowledge.index.embedder(texts), planted=planted)
 
 
-def build_services(
-    settings: Settings, *, answers: bool = True, health: Health | None = None, cpu_slots: int = CPU_SLOTS
-) -> Services:
+def build_services(settings: Settings, *, answers: bool = True, health: Health | None = None) -> Services:
     """`answers=False`: for a process that never answers (the Slack front of `serve` with answer
     processes), which then does without the model client (openai takes over a second to import).
-    `health`: the process's registry when something already reports to it (serve's early HTTP server).
-    `cpu_slots`: answers computing at once (Assistant)."""
+    `health`: the process's registry when something already reports to it (serve's early HTTP server)."""
     health = health or Health()
     knowledge = Knowledge(settings, health=health)
     drafter = make_drafter(settings, knowledge) if answers else None
-    assistant = Assistant(knowledge, drafter, cpu_slots=cpu_slots)
-    return Services(settings=settings, knowledge=knowledge, assistant=assistant, health=health)
+    return Services(settings=settings, knowledge=knowledge, assistant=Assistant(knowledge, drafter), health=health)

@@ -52,10 +52,6 @@ MAX_RESTART_WAIT = 60.0  # the longest wait before restarting one that keeps fai
 # Answers are background work and acks are not: on cores shared with answer processes the kernel
 # gives the front's acks the CPU first (niceness is per process; its threads, onnxruntime's too, inherit it).
 ANSWER_NICENESS = 10
-# An answer process acks nothing, so the gate that keeps one answer computing at a time (for the acks'
-# sake, services/ask.py) lets two through here: a short question is not held behind a 40,000-character
-# one for its whole compute time. More would only share the GIL and delay each of them.
-ANSWER_CPU_SLOTS = 2
 HEALTH_EVERY = 1.0  # seconds between an answer process's looks at its own health (sent to the front on change)
 Message = tuple[str, int, Any]  # (kind, answer process number, value) on the way back to the front
 
@@ -267,7 +263,7 @@ def answer_process(
     os.nice(ANSWER_NICENESS)
     front = os.getppid()
     stack = ExitStack()
-    services = build_services(settings, cpu_slots=ANSWER_CPU_SLOTS)
+    services = build_services(settings)
     if number == 0:  # the index owner (or, when another serve owns it, the first follower)
         rt = Runtime.create(services)
         own_index(rt, stack)
