@@ -1,6 +1,7 @@
 """Cold start at N customers: a whole `rapport ask` process, and `rapport serve --http` to its first ack.
 
     python bench/startup.py --base /path/to/main/checkout [--customers 10000] [--rounds 2]
+    python bench/startup.py --only ask-bot [--customers 10000] [--rounds 3]   # `ask` with a bot running
 
 A runs main's code (PYTHONPATH and working directory on `--base`), B this checkout's, alternately,
 on `bench/.work/knowledge-N` and its built index `bench/.work/index-N`. B's parse cache is filled by
@@ -57,12 +58,12 @@ def a_name(knowledge: Path) -> str:
     return found[1].strip()
 
 
-def cold_ask(code: Path, knowledge: Path, index: Path) -> tuple[float, float]:
+def cold_ask(code: Path, knowledge: Path, index: Path, *extra: str, **env: str) -> tuple[float, float]:
     question = f"How should I answer {a_name(knowledge)} about their late parcel?"
     cpu, start = children_cpu(), time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", question, "--json"],
-        env=env_for(code, knowledge, index),
+        [sys.executable, "-m", "bot.cli", "ask", question, "--json", *extra],
+        env=env_for(code, knowledge, index, **env),
         cwd=code,
         capture_output=True,
         text=True,
@@ -71,7 +72,37 @@ def cold_ask(code: Path, knowledge: Path, index: Path) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if done.returncode not in (0, 4):
         raise SystemExit(f"rapport ask failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    if env.get("LOG_LEVEL") == "INFO" and "--here" not in extra and "answered by the running bot" not in done.stderr:
+        raise SystemExit(f"the running bot did not answer:\n{done.stderr[-3000:]}")
     return wall, children_cpu() - cpu
+
+
+def ask_via_bot(knowledge: Path, index: Path, slack: FakeSlack, rounds: int) -> None:
+    """This checkout's `rapport ask`, whole process, while a `rapport serve` on the same folder runs
+    (answered by the bot, bot/services/ask_door.py), against `--here` (answered in the process)."""
+    env = env_for(ROOT, knowledge, index, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    env["SLACK_API_URL"] = slack.api_url
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(free_port())],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        door = index / "ask.sock"
+        while not door.exists():
+            if proc.poll() is not None:
+                raise SystemExit("rapport serve exited")
+            time.sleep(0.2)
+        for _ in range(rounds):
+            for name, extra in (("by bot", ()), ("--here", ("--here",))):
+                load_before = os.getloadavg()[0]
+                wall, cpu = cold_ask(ROOT, knowledge, index, *extra, LOG_LEVEL="INFO")
+                print(f"B {name:<7} ask    {wall:6.2f} s wall {cpu:6.2f} s CPU  load {load_before:.1f}", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 def free_port() -> int:
@@ -130,17 +161,25 @@ def serve_start(code: Path, knowledge: Path, index: Path, slack: FakeSlack) -> t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--base", type=Path, help="a checkout of main before this change (A); not for ask-bot")
     parser.add_argument("--customers", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=["ask", "serve"])
+    parser.add_argument("--only", choices=["ask", "serve", "ask-bot"])
     args = parser.parse_args()
     knowledge = HERE / ".work" / f"knowledge-{args.customers}"
     index = HERE / ".work" / f"index-{args.customers}"
     if not (index / "manifest.json").exists():
         raise SystemExit(f"build the index first: python bench/tasks.py build {knowledge} {index}")
-    sides = [("A main", args.base.resolve()), ("B this", ROOT)]
     slack = FakeSlack().start()
+    if args.only == "ask-bot":
+        try:
+            ask_via_bot(knowledge, index, slack, args.rounds)
+        finally:
+            slack.stop()
+        return
+    if args.base is None:
+        raise SystemExit("--base is required (a checkout of main before this change)")
+    sides = [("A main", args.base.resolve()), ("B this", ROOT)]
     try:
         wall, cpu = cold_ask(ROOT, knowledge, index)
         print(f"B first  ask    {wall:6.2f} s wall {cpu:6.2f} s CPU  (fills the parse cache)", flush=True)
