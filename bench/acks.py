@@ -75,9 +75,14 @@ def burst(port: int, batch: list[tuple[str, dict[str, str]]]) -> list[float]:
     return list(json.loads(done.stdout))
 
 
-def send_burst(port: int) -> None:
-    with contextlib.suppress(PermissionError):  # undo --nice-fakes for the sender (needs root; else as it is)
+def normal_priority() -> None:
+    """Undo --nice-fakes in a child (the bot, the sender): needs root; else it stays as it is."""
+    with contextlib.suppress(PermissionError):
         os.setpriority(os.PRIO_PROCESS, 0, 0)
+
+
+def send_burst(port: int) -> None:
+    normal_priority()
     batch = json.load(sys.stdin)
     with ThreadPoolExecutor(len(batch)) as pool:
         print(json.dumps(list(pool.map(lambda req: post(port, req[0], req[1]), batch))))
@@ -138,6 +143,7 @@ def run(knowledge: Path, index: Path, processes: int, rounds: int, key: str) -> 
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=normal_priority,  # the bot runs as deployed, whatever priority the fakes run at
     )
     try:
         first = mention("Peggy Hughes asked about delivery times", f"{key}first")
@@ -217,7 +223,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed bench still puts the edited file back
     # The fake Slack and model stand in for services on other machines: on this one they run at the
     # answer processes' low priority, so they take CPU from answers, not from the bot's acks. The
-    # senders (`burst`) go back to the normal priority of a client elsewhere (that takes root).
+    # senders (`burst`) and the bot go back to normal priority (that takes root).
     if args.nice_fakes:
         os.nice(10)
     knowledge = folder_for(args.customers)
