@@ -127,8 +127,9 @@ class _Releaser:
                 self._busy = True
             try:
                 self._free_next()
-            except Exception:  # freeing in steps is an optimisation: reference counting still frees it
-                log.warning("freeing a replaced folder in steps failed", exc_info=True)
+            except Exception as exc:  # freeing in steps is an optimisation: reference counting still frees it
+                # Named, not kept: a traceback in a log record would keep its frames, and the folder, alive.
+                log.warning("freeing a replaced folder in steps failed (%s: %s)", type(exc).__name__, str(exc))
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
@@ -136,16 +137,24 @@ class _Releaser:
     def _free_next(self) -> None:
         with self._cond:
             obj, shared, since = self._queue[0]
-        # Held here by the queue's entry, `obj` and getrefcount's argument: anything more is someone else.
-        while sys.getrefcount(obj) > 3 and time.monotonic() - since < HOLD_LIMIT:
-            time.sleep(POLL)
-        # No collections meanwhile: the young list of 700,000 references would cost each one 40 ms.
-        with loading():
-            held = _reachable(obj, shared) if sys.getrefcount(obj) <= 3 else []
-            with self._cond:
-                self._queue.popleft()
-            del obj
-            _drop(held)
+        popped = False
+        try:
+            # Held here by the queue's entry, `obj` and getrefcount's argument: anything more is someone else.
+            while sys.getrefcount(obj) > 3 and time.monotonic() - since < HOLD_LIMIT:
+                time.sleep(POLL)
+            # No collections meanwhile: the young list of 700,000 references would cost each one 40 ms.
+            with loading():
+                held = _reachable(obj, shared) if sys.getrefcount(obj) <= 3 else []
+                with self._cond:
+                    self._queue.popleft()  # before the drop: the queue's reference would keep the root
+                popped = True
+                del obj
+                _drop(held)
+        finally:
+            if not popped:  # failed before the drop: the entry goes, and reference counting frees it
+                with self._cond:
+                    self._queue.popleft()
+                obj = None  # noqa: F841 (the traceback keeps this frame, not what it held)
 
 
 def _reachable(root: object, shared: frozenset[int]) -> list[object]:

@@ -179,3 +179,20 @@ def test_a_warm_up_builds_what_the_first_answer_needs(tmp_path: Path) -> None:
     assert _identifier.cache_info().currsize == 1  # the guard's language model is loaded
     answer = services.assistant.ask("How should I answer Peggy Hughes about her order?")
     assert answer.customer is not None and answer.drafts  # and answers come as before
+
+
+def test_a_failure_while_freeing_in_steps_leaves_it_to_reference_counting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert heap.wait_released(30)
+
+    def broken(*args: object) -> list[object]:
+        del args  # as `_reachable` holds nothing once it has failed
+        raise RuntimeError("a walk that fails")
+
+    monkeypatch.setattr(heap, "_reachable", broken)
+    node = Node()
+    ref = weakref.ref(node)
+    heap.let_go(node)
+    del node
+    assert heap.wait_released(30), "the failed entry is not retried forever"
+    assert ref() is None
+    assert gc.isenabled()
