@@ -125,7 +125,7 @@ def test_the_door_refuses_other_fingerprints_and_oversized_requests(tmp_path: Pa
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.connect(str(path))
             conn.sendall(b"x" * (ask_door.MAX_MESSAGE + 10) + b"\n")
-            reply = ask_door.AskReply.model_validate_json(ask_door._read_line(conn))
+            reply = ask_door.AskReply.model_validate_json(ask_door._read_line(conn, ask_door.MAX_REPLY))
         assert reply.refused and "too long" in reply.refused
     assert not path.exists(), "the door is closed with its bot"
     assert asked == []

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 SOCKET_NAME = "ask.sock"
 MAX_PATH = 100  # bytes: a Unix socket's path must fit in sun_path (108 on Linux, 104 on macOS)
-MAX_MESSAGE = 1 << 20  # bytes of one request or reply line (a question is at most 40,000 characters)
+MAX_MESSAGE = 1 << 20  # bytes of one request line (a question is at most 40,000 characters)
+MAX_REPLY = 1 << 26  # bytes of the bot's reply: the customer's whole file travels with the answer
 CONNECT_TIMEOUT = 1.0  # seconds to reach a bot that listens
 ANSWER_WAIT = 600.0  # seconds to wait for its answer (a model may be slow; the bot has its own deadlines)
 PROTOCOL = 1
@@ -118,7 +119,7 @@ def ask_running_bot(settings: Settings, request: AskRequest) -> AskReply | None:
             conn.connect(str(path))
             conn.settimeout(ANSWER_WAIT)
             conn.sendall(request.model_dump_json().encode() + b"\n")
-            raw = _read_line(conn)
+            raw = _read_line(conn, MAX_REPLY)
     except OSError as exc:  # nobody listens (a stale socket), or the bot went away mid-answer
         log.debug("the running bot did not answer (%s): answering here", exc)
         return None
@@ -134,7 +135,7 @@ def ask_running_bot(settings: Settings, request: AskRequest) -> AskReply | None:
     return reply
 
 
-def _read_line(conn: socket.socket) -> bytes:
+def _read_line(conn: socket.socket, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -145,7 +146,7 @@ def _read_line(conn: socket.socket) -> bytes:
         size += len(chunk)
         if chunk.endswith(b"\n"):
             return b"".join(chunks)
-        if size > MAX_MESSAGE:
+        if size > limit:
             raise ConnectionError("line too long")
 
 
