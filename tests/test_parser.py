@@ -159,3 +159,27 @@ def test_a_bad_perk_is_dropped_and_the_page_kept() -> None:
 def test_an_unreadable_customer_file_keeps_its_raw_identity() -> None:
     parsed = parse_text("customers/x.md", "---\nid: cus-9  # old\nname: 'Olga Petrova'\nemail: o@x.net\ntags: [\n---\n")
     assert parsed.item is None and parsed.raw == {"id": "cus-9", "name": "Olga Petrova", "email": "o@x.net"}
+
+
+def test_history_entries_given_the_same_fields_share_one_record_of_them_and_stay_apart() -> None:
+    import pickle
+
+    front = GOOD[: GOOD.index("## History")]
+    text = front + "## History\n- 2026-10-12 email in: A wide fit?\n- 2026-10-20 email in: They fit.\n- a note\n"
+    customer = parse_text("customers/jane.md", text).item
+    assert isinstance(customer, Customer)
+    dated = [e for e in customer.history if e.date is not None and e.author is None]
+    undated = [e for e in customer.history if e.date is None]
+    assert len(dated) >= 2 and undated
+    first, second = dated[:2]
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__  # one set, not one per entry
+    assert undated[0].model_fields_set == {"line", "text"}
+    assert first.model_dump(exclude_unset=True).keys() == {"line", "text", "date", "channel", "direction", "author"}
+    signed = undated[0].model_copy(update={"author": "Sam"})
+    assert signed.author == "Sam" and "author" in signed.model_fields_set
+    assert undated[0].model_fields_set == {"line", "text"}, "a copy's new field reached the shared set"
+    later = parse_text("customers/jane.md", text).item
+    assert isinstance(later, Customer)
+    assert [e.model_fields_set for e in later.history if e.date is None] == [{"line", "text"}]
+    again = pickle.loads(pickle.dumps(customer.history))
+    assert again == customer.history

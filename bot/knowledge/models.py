@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -52,6 +52,10 @@ class Contact(BaseModel):
     last_contacted: dt.date | None = None
 
 
+# The set of fields given, shared by frozen entries that were given the same ones (see HistoryEntry).
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
 class HistoryEntry(BaseModel):
     """A line under `## History`; `date` is None for an item kept as an undated note."""
 
@@ -63,6 +67,13 @@ class HistoryEntry(BaseModel):
     channel: HistoryChannel | None = None
     direction: Direction | None = None
     author: str | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Pydantic keeps, per instance, the set of fields it was given: 728 bytes, more than half an
+        entry (140 MB of 200,000 entries at 10,000 customers). An entry is frozen, so that set never
+        changes (a copy gets its own), and entries given the same fields share one."""
+        fields = self.__pydantic_fields_set__
+        object.__setattr__(self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(frozenset(fields), fields))
 
     @property
     def dated(self) -> bool:
