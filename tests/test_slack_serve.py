@@ -237,15 +237,21 @@ def test_a_real_socket_mode_process_connects_acks_and_answers(
         "RAPPORT_TODAY": "2026-11-22",
     }
     proc = subprocess.Popen([sys.executable, "-c", SOCKET], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    stderr = ""
     try:
         server.wait_connections(1, timeout=90)
         envelope = server.send(events_api(load("app_mention", event_id="Ev0SOCKPROC1")))
         assert server.wait_ack(envelope).after < 3
         post = fake_slack.wait_for("chat.postMessage")[0]
         assert post.token == BOT_TOKEN and post.args["thread_ts"] == "1763800000.000200"
-    finally:
+    except AssertionError as exc:  # what the bot logged says why: part of the failure's report
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
+        stderr = proc.communicate(timeout=30)[1]
+        raise AssertionError(f"{exc}\n--- the bot's log ---\n{stderr[-6000:]}") from exc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            stderr = proc.communicate(timeout=30)[1]
         server.stop()
     assert "will be unused" not in stderr and "will be ignored" not in stderr
     assert BOT_TOKEN not in stderr and "xapp-1-A0RAPPORT01-1-processtest" not in stderr
