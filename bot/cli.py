@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     reading.add_argument("--outreach", action="store_const", const="outreach", dest="intent", help="reach out first")
     p.add_argument("--json", action="store_true")
     p.add_argument(
-        "--here", action="store_true", help="answer in this process, even when a running bot could (bot/ask_door.py)"
+        "--here",
+        action="store_true",
+        help="answer in this process, even when a running bot could (bot/services/ask_door.py)",
     )
     p = sub.add_parser("note", parents=[common], help="append a history entry (and re-index that file)")
     p.add_argument("customer", metavar="CUSTOMER", help="customer id")
@@ -153,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def ask_the_running_bot(args: argparse.Namespace, settings: Settings) -> int | None:
-    """`rapport ask` answered by a running bot serving the same folder and settings (about 0.5 s instead
-    of loading it all again); None when there is none and this process answers (services/ask_door.py)."""
+    """`rapport ask` answered by a running bot serving the same folder and settings (under a second at
+    10,000 customers instead of loading it all again); None when this process answers (services/ask_door.py)."""
     from bot.core.answer import Answer
     from bot.core.bounds import MAX_QUESTION_CHARS, bound
     from bot.knowledge.models import Customer

@@ -131,14 +131,12 @@ def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """In this process: a running bot that could answer was asked first (bot/cli.py, services/ask_door.py)."""
     from bot.cli import print_answer
+    from bot.services.ask_door import answer_with_customer
     from bot.services.container import build_services
 
     services = build_services(settings)
     ensure_index(services.knowledge)
-    question = _bounded(args.question, "question")
-    answer = services.assistant.ask(question, customer_id=args.customer, intent=args.intent)
-    services.knowledge.explain_not_found(answer, f"{question} {args.customer or ''}")
-    customer = services.knowledge.snapshot().kb.customers.get(answer.customer.id) if answer.customer else None
+    answer, customer = answer_with_customer(services, _bounded(args.question, "question"), args.customer, args.intent)
     return print_answer(answer, customer, as_json=args.json)
 
 

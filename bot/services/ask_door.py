@@ -33,6 +33,8 @@ from pydantic import BaseModel, ValidationError
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from bot.core.answer import Answer
+    from bot.knowledge.models import Customer
     from bot.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -153,11 +155,19 @@ def _read_line(conn: socket.socket, limit: int) -> bytes:
 # -- the answering side (`rapport serve`) --------------------------------------------------------
 
 
+def answer_with_customer(
+    services: Services, question: str, customer_id: str | None, intent: Literal["reply", "outreach"] | None
+) -> tuple[Answer, Customer | None]:
+    """What `rapport ask` computes, in whichever process answers: the answer and the customer it found."""
+    found = services.assistant.ask(question, customer_id=customer_id, intent=intent)
+    services.knowledge.explain_not_found(found, f"{question} {customer_id or ''}")
+    customer = services.knowledge.snapshot().kb.customers.get(found.customer.id) if found.customer else None
+    return found, customer
+
+
 def answer(services: Services, request: AskRequest) -> AskReply:
     """The bot's side: what `rapport ask` would compute in its own process, from what this one holds."""
-    found = services.assistant.ask(request.question, customer_id=request.customer, intent=request.intent)
-    services.knowledge.explain_not_found(found, f"{request.question} {request.customer or ''}")
-    customer = services.knowledge.snapshot().kb.customers.get(found.customer.id) if found.customer else None
+    found, customer = answer_with_customer(services, request.question, request.customer, request.intent)
     return AskReply(answer=found.model_dump_json(), customer=customer.model_dump_json() if customer else None)
 
 
