@@ -163,7 +163,11 @@ def _reachable(root: object, shared: frozenset[int]) -> list[object]:
     seen = {id(root)}  # only objects more than one other object refers to: most have one parent
     held: list[object] = [root]
     done = 0
+    worked = time.perf_counter()
     while done < len(held):
+        if time.perf_counter() - worked > STEP:
+            time.sleep(STEP)  # background work: half the time at most, so other threads get the GIL at once
+            worked = time.perf_counter()
         batch = held[done : done + WALK_BATCH]
         done += len(batch)
         for child in gc.get_referents(*batch):
@@ -189,7 +193,7 @@ def _drop(held: list[object]) -> None:
         del held[-size:]
         took = time.perf_counter() - started
         size = max(64, min(65536, int(size * STEP / took) if took > 0 else size * 2))
-        time.sleep(0)  # another thread waiting for the GIL gets it here
+        time.sleep(STEP)  # as long as the slice: a thread waiting for the GIL gets it at once
 
 
 _releaser = _Releaser()

@@ -199,3 +199,21 @@ def test_forget_removes_the_customer_from_the_cache(tmp_path: Path, settled: Non
     assert any(secret.encode() in p.read_bytes() for p in parsed.glob("shard-*.pickle"))
     services.knowledge.forget(target.id)
     assert not any(secret.encode() in p.read_bytes() for p in parsed.rglob("*") if p.is_file())
+
+
+def test_shards_of_an_older_layout_are_removed_with_what_they_hold(tmp_path: Path, settled: None) -> None:
+    """Another number of shards names them otherwise: nothing reads them again, and an erased
+    customer's parse must not stay on disk in one."""
+    shutil.copytree(SAMPLE, tmp_path / "knowledge")
+    services = build_services(make_settings(tmp_path / "knowledge", tmp_path / "index"))
+    services.knowledge.sync()
+    parsed = services.knowledge.index.parse_cache
+    current = sorted(p.name for p in parsed.glob("shard-*.pickle"))
+    target = next(iter(services.knowledge.snapshot().kb.customers.values()))
+    old = parsed / "shard-07.pickle"  # the 64-shard layout's name for one
+    old.write_bytes(pickle.dumps({"fingerprint": "older", "entries": {"x": target.name}}))
+    old.chmod(0o600)
+    services.knowledge.forget(target.id)
+    assert not old.exists()
+    assert not any(target.name.encode() in p.read_bytes() for p in parsed.rglob("*") if p.is_file())
+    assert current and all(len(name) == len("shard-000.pickle") for name in current)

@@ -6,8 +6,10 @@ file whose stat differs in any of them is parsed again, so an entry is never tru
 file. An entry is only stored once its file is two seconds old: a file saved twice within one tick
 of the file system's clock keeps its time, and that second save must not hide behind the first.
 
-The cache is 64 pickle shards under the index folder (`CHROMA_PATH/parsed/`), so a changed file
-rewrites one shard (~160 files at 10,000 customers), not the whole folder. Shards are written
+The cache is 256 pickle shards under the index folder (`CHROMA_PATH/parsed/`), so a changed file
+rewrites one shard (~40 files at 10,000 customers), not the whole folder. Unpickling a shard holds
+the GIL: a 64th of a 10,000-customer folder took 22-29 ms, a reload's longest stall in a serving
+process; a 256th takes a quarter of that. Shards are written
 atomically and read only when this user owns them and nobody else may write them (unpickling runs
 code, so the folder must be the bot's own, like the index beside it). A shard that is unreadable,
 corrupted, from another version of the parsing code or of Python, or not a shard at all is ignored
@@ -39,8 +41,8 @@ from bot.knowledge.parser import ParsedFile
 log = logging.getLogger(__name__)
 
 FOLDER = "parsed"  # under the index folder
-FORMAT = 1  # the shape of a shard; the parsing code's own changes are caught by `fingerprint()`
-SHARDS = 64
+FORMAT = 2  # the shape of a shard; the parsing code's own changes are caught by `fingerprint()`
+SHARDS = 256
 SETTLED_NS = 2_000_000_000  # an entry is stored once its file is this old (nanoseconds)
 
 
@@ -125,9 +127,18 @@ class ParseCache:
                     log.warning("could not write the parse cache in %s: %s", self.folder, exc.strerror or exc)
                     return
         self._dirty.clear()
+        self._remove_strays()
+
+    def _remove_strays(self) -> None:
+        """Shards named otherwise were written by an older version (another number of shards). Nothing
+        reads them any more, but they hold parsed customers: an erased one must not stay in them."""
+        current = {self._path(index).name for index in range(SHARDS)}
+        for path in self.folder.glob("shard-*.pickle"):
+            if path.name not in current:
+                path.unlink(missing_ok=True)
 
     def _path(self, index: int) -> Path:
-        return self.folder / f"shard-{index:02d}.pickle"
+        return self.folder / f"shard-{index:03d}.pickle"
 
     def _entries(self, index: int) -> dict[str, Cached]:
         entries = self._shards.get(index)
