@@ -96,9 +96,19 @@ def test_contact_overdue_gets_an_outreach_draft(sample_services: Services) -> No
 
 
 def test_channel_not_allowed_is_warned_and_drafts_use_an_allowed_channel(sample_services: Services) -> None:
-    answer = ask(sample_services, "Can I text Tom Baker about his next delivery?")
+    answer = ask(sample_services, "Tom Baker asked about his next delivery, can I text him the answer?")
+    assert answer.intent == "reply"
     assert "channel_not_allowed" in codes(answer)
     assert answer.drafts and {d.channel for d in answer.drafts} <= {"email", "phone"}
+
+
+def test_a_waiting_line_that_asks_nothing_does_not_turn_outreach_into_a_reply(sample_services: Services) -> None:
+    """Tom's last line only tells us the new batch is fine: a request to text him about his next delivery
+    is outreach (too soon for his cadence), with the channel and the waiting line both flagged."""
+    answer = ask(sample_services, "Can I text Tom Baker about his next delivery?")
+    assert answer.intent == "outreach"
+    assert {"channel_not_allowed", "unanswered_message", "contact_too_soon"} <= codes(answer)
+    assert answer.drafts == []
 
 
 # -- drafts ----------------------------------------------------------------------------

@@ -168,6 +168,55 @@ def test_a_named_perk_is_offered_however_the_request_is_worded() -> None:
     assert (reading.intent, reading.purpose) == ("outreach", "perk")
 
 
+def test_of_several_perks_the_one_the_request_names_by_the_words_that_tell_it_apart() -> None:
+    """ "Free" is in every perk's name and names none; a request names a perk by its own words."""
+    reader = Reader(
+        None, perks=["a free on-site hose audit of one site", "a free pressure test and report on one pump or motor"]
+    )
+    assert reader.named_perk("offer Ravi a free pressure test on one of his motors") == reader.named_perk(
+        "could we give Ravi the free pump and motor test as a thank you?"
+    )
+    assert reader.named_perk("offer Ravi the free pump test") == "a free pressure test and report on one pump or motor"
+    assert reader.named_perk("offer Ravi something free as a thank you") is None
+    assert reader.named_perk("a free test for Ravi") is None  # one word of its own: not enough to name it
+    reading = reader.read("Ravi's been great, can I offer him the free hose audit?", customer())
+    assert reading.purpose == "perk" and reading.perk == "a free on-site hose audit of one site"
+
+
+def test_a_waiting_line_needs_an_answer_when_it_asks_or_reports_a_problem(reader: Reader) -> None:
+    for asks in (
+        "Asked whether the gate code changes for the winter.",
+        "Would like to move Thursday's session to the afternoon if possible.",
+        "Is there parking near the studio?",
+        "My tyre went flat two days after the repair.",
+    ):
+        assert reader.needs_answer(asks), asks
+    # A line that only tells is known by leaning away from both asking and complaining; one on a subject
+    # complaints are often about ("signed the contract", "collected the repair") errs toward an answer.
+    for tells in (
+        "Mentioned they are building six new winches over the winter.",
+        "Booked a table for twelve on Friday.",
+        "Told us they are moving office in March.",
+    ):
+        assert not reader.needs_answer(tells), tells
+
+
+def test_a_request_to_reach_out_is_outreach_when_the_waiting_line_asks_nothing(reader: Reader) -> None:
+    c = customer(path="customers/ravi.md")
+    remark = entry(12, "2026-06-20", "in", "Mentioned they are opening a second surgery next spring.")
+    reading = reader.read("Is it time to get back in touch with Ravi?", c, unanswered=remark)
+    assert (reading.intent, reading.purpose) == ("outreach", "check_in")
+    question = entry(12, "2026-06-20", "in", "Asked whether the second surgery can join the same plan.")
+    assert reader.read("Is it time to get back in touch with Ravi?", c, unanswered=question).intent == "reply"
+
+
+def test_an_offer_named_in_the_request_is_outreach_even_while_a_question_waits(reader: Reader) -> None:
+    c = customer(path="customers/ravi.md")
+    waiting = entry(12, "2026-11-20", "in", "Asked why the November invoice is higher.")
+    reading = reader.read("Ravi is a loyal client, can I give him 10% off his renewal?", c, unanswered=waiting)
+    assert (reading.intent, reading.purpose) == ("outreach", "perk")
+
+
 @pytest.mark.parametrize(
     "question, channel",
     [

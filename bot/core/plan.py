@@ -20,6 +20,7 @@ PURPOSES: tuple[Purpose, ...] = ("check_in", "share_content", "renewal", "perk",
 # Where the customer's own words came from: pasted into the question, the Slack thread, the message a
 # shortcut was run on, or their latest unanswered `in` history entry.
 Origin = Literal["pasted", "thread", "shortcut", "history"]
+LATE_AFTER_DAYS = 7  # a reply to a message older than this says sorry for the wait, not thanks for writing
 PassageKind = Literal["playbook", "staff", "history", "note", "customer_fact", "follow_up"]
 
 
@@ -57,6 +58,7 @@ class Reading:
     message: CustomerMessage | None = None
     channel: Channel | None = None  # a channel the request explicitly asks for
     foreign: str | None = None  # a channel outside DESIGN.md's list ("whatsapp"), named as not allowed
+    perk: str | None = None  # the declared perk the request names ("the free pump test"), if it names one
 
 
 @dataclass
@@ -114,6 +116,7 @@ class DraftPlan:
     ideas: list[ContentIdea]
     today: dt.date
     complaint: bool = False  # their message reports something that went wrong: one apology, then the remedy
+    waiting_since: dt.date | None = None  # a reply to a message that has waited this long: sorry for the delay
     renewal: Renewal | None = None
     perk: PerkOffer | None = None
     extra_facts: list[str] = field(default_factory=list)  # statements the guard must accept (follow-up date)
@@ -131,6 +134,11 @@ class DraftPlan:
     @property
     def message(self) -> CustomerMessage | None:
         return self.reading.message
+
+    @property
+    def late(self) -> bool:
+        """A reply to a message that has waited LATE_AFTER_DAYS or more: it says sorry for the wait."""
+        return self.waiting_since is not None and (self.today - self.waiting_since).days >= LATE_AFTER_DAYS
 
     @property
     def follow_up(self) -> dt.date:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.guard.context import GuardContext, customer_backing
 from bot.guard.draft import body_sentences
-from bot.guard.engine import check, guard_drafts, rules_prompt
+from bot.guard.engine import check, guard_drafts, rules_prompt, unbacked_offers
 from bot.guard.identities import Identities
 from bot.guard.rule import Rule
 from bot.guard.rules import RULES
@@ -28,4 +28,5 @@ __all__ = [
     "customer_backing",
     "guard_drafts",
     "rules_prompt",
+    "unbacked_offers",
 ]

@@ -15,7 +15,8 @@ from bot.core.answer import Draft, GuardReport, Violation
 from bot.guard.context import GuardContext
 from bot.guard.draft import Sentence, join, split
 from bot.guard.rules import RULES
-from bot.guard.rules.unsupported_claim import clip
+from bot.guard.rules.unsupported_claim import clip, unbacked
+from bot.language.claims import OFFER_ATOMS
 from bot.language.detect import Detected, detect, foreign_letters
 from bot.language.lexicon import lexicons
 from bot.language.text import clean
@@ -90,6 +91,16 @@ def check(draft: Draft, ctx: GuardContext) -> tuple[Draft | None, list[Violation
     if not any(s.kind == "body" and not s.drop for s in sentences):
         return None, violations
     return draft.model_copy(update={"text": join(lines) if found else text}), violations
+
+
+def unbacked_offers(text: str, ctx: GuardContext) -> list[str]:
+    """What a staff request asks to offer ("a 10% discount", "a month free") that no draft could say: the
+    guard's own rule for claims, run on the request. Its words as written, once each."""
+    lines = split(clean(text), detect(text).code)
+    sentences = [s for parts in lines for s in parts]
+    read_languages(sentences)
+    found = [said for s in sentences for atom, said in unbacked(s, ctx).items() if atom.startswith(OFFER_ATOMS)]
+    return list(dict.fromkeys(found))
 
 
 def _neutral_greeting(ctx: GuardContext, code: str | None) -> str:

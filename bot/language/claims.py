@@ -18,6 +18,7 @@ from bot.language.sentences import split_sentences
 from bot.language.text import clean
 from bot.language.values import read_values, reader
 
+OFFER_ATOMS = ("offer:", "pct:", "money:")  # claims that make an offer, or give its amount
 PROMO_CODE_RE = re.compile(r"\b(?:code|codigo|kode)\s*:?\s*[\"'“‘]?[a-z]*\d[a-z\d]*\b")
 
 

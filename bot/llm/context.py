@@ -150,6 +150,8 @@ def purpose_record(plan: DraftPlan) -> dict[str, Any]:
         out["purpose"] = plan.purpose
     if plan.complaint:
         out["complaint"] = True
+    if plan.late and plan.waiting_since is not None:
+        out["waiting_since"] = human_date(plan.waiting_since)
     if plan.renewal:
         out["renewal"] = {"source": plan.renewal.source, "date": human_date(plan.renewal.date)}
     if plan.perk:

@@ -13,7 +13,7 @@ import threading
 from bot.core.answer import Answer, CustomerRef, Draft, Fact, GuardReport, MessageRef, ReadingInfo, Warning
 from bot.core.drafting import NO_PROGRESS, STYLES, Drafter, DrafterUnavailable, Progress, Style
 from bot.core.plan import Backing, DraftPlan, Facts, Intent, Passage, Reading
-from bot.guard import GuardContext, body_sentences, guard_drafts
+from bot.guard import GuardContext, body_sentences, guard_drafts, unbacked_offers
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.cadence import consent_warnings, contact_state, unanswered_warning
@@ -22,7 +22,7 @@ from bot.services.facts import customer_fact_passages
 from bot.services.identify import identify
 from bot.services.knowledge import Knowledge, Snapshot
 from bot.services.perks import perk_for, renewal_of
-from bot.services.reading import Reader, channel_of, unanswered_entry
+from bot.services.reading import Reader, answers_entry, channel_of, unanswered_entry
 from bot.services.retrieval import history_passages, topic_of
 from bot.services.stage import relationship
 
@@ -184,9 +184,11 @@ class Assistant:
         topic = topic_of(question, customer)
         history = history_passages(customer, message or topic, snap.finder.store)
         if reading.intent == "outreach":
-            # Outreach answers no question: the renewal's terms, else only what we know of them.
+            # Outreach answers no question: the renewal's terms, else only what we know of them. A request
+            # to offer something asks whether it may be offered: staff see what the playbook says of it.
             renewal = reading.purpose == "renewal"
-            facts = snap.facts.choose(None, RENEWAL_QUERY if renewal else topic, customer, playbook=renewal)
+            playbook = renewal or reading.purpose == "perk"
+            facts = snap.facts.choose(None, RENEWAL_QUERY if renewal else topic, customer, playbook=playbook)
         else:
             complaint = self.reader(snap).complaint(message or "")
             # A complaint is answered with the remedy the playbook offers: ask for it by what it does.
@@ -206,18 +208,35 @@ class Assistant:
             reply_within=reply_within,
             reply_source=reply_source,
         )
+        if reading.intent == "reply" and unanswered is not None and answers_entry(reading, unanswered):
+            plan.waiting_since = unanswered.date
         if reading.purpose == "renewal":
             plan.renewal = renewal_of(customer, today)
             if plan.renewal is None:
                 answer.notes.append("No coming date in their facts (e.g. renewal_date): the draft gives none.")
         if reading.purpose == "perk":
-            plan.perk, why_not = perk_for(customer, snap.kb.playbook, today)
-            if why_not:
-                answer.notes.append(why_not)
+            self._perk(snap, plan, answer)
         answer.facts = facts_for_staff(facts)
         if reading.intent == "reply":
             answer.notes += [f"Check before sending: {ask}" for ask in facts.uncovered]
         return plan
+
+    def _perk(self, snap: Snapshot, plan: DraftPlan, answer: Answer) -> None:
+        """The perk a request to offer one asks for. What it asks to offer is weighed as a draft's claim
+        would be: an offer nothing customer-facing backs ("a 10% discount") is not drafted, and no other
+        perk is offered in its place."""
+        asked = [] if plan.reading.perk else unbacked_offers(plan.question, self.guard_context(snap, plan))
+        if asked:
+            declared = [perk.name for doc in snap.kb.playbook for perk in doc.perks]
+            perks = f" The perks it declares: {'; '.join(declared)}." if declared else ""
+            answer.notes.append(
+                f"Nothing customer-facing in the folder backs offering {', '.join(repr(a) for a in asked)}, "
+                f"so no draft offers it.{perks}"
+            )
+            return
+        plan.perk, why_not = perk_for(plan.customer, snap.kb.playbook, plan.today, wanted=plan.reading.perk)
+        if why_not:
+            answer.notes.append(why_not)
 
     def _channel(self, customer: Customer, reading: Reading, answer: Answer) -> Channel | None:
         allowed = customer.contact.channels

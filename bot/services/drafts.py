@@ -86,11 +86,14 @@ def reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
     answers += [fact_sentence(p) for p in direct]
     sources += [p.source for p in direct]
     lines: list[str] = []
+    late = plan.late
+    if late:
+        lines.append("I'm sorry it has taken us so long to come back to you.")
     if plan.complaint:
         lines.append(apology(plan))
         if plan.message and plan.message.source:
             sources.insert(0, plan.message.source)
-    elif not short and plan.customer.segment == "b2c":
+    elif not short and not late and plan.customer.segment == "b2c":
         lines.append("Thank you for getting in touch.")
     lines += answers
     if facts.uncovered or not answers:

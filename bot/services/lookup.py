@@ -78,6 +78,7 @@ class Lexical:
     kind: MatchKind
     tokens: frozenset[str]
     position: int
+    spelled: float = 0.0  # how closely the query spells their name, before weighing which name it is
 
 
 def _max_edits(token: str) -> int:
@@ -88,6 +89,7 @@ def _max_edits(token: str) -> int:
 
 NOT_NAMES = COMMON_WORDS | NOT_SURNAMES
 PERSON_KINDS = frozenset({"name", "first_name", "last_name", "preferred_name"})
+NAME_PARTS = frozenset({"first", "last", "preferred"})  # the name index's kinds of words
 _NAME = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
 ADDRESSEE_RE = re.compile(
     rf"\b(?:reply to|respond to|answer|write to|tell|send|email|text|call|message) (?P<a>{_NAME})\b"
@@ -189,7 +191,8 @@ class NameIndex:
             score, kind = self._score(cid, hits)
             if score > 0:
                 tokens = used[cid]
-                found[cid] = Lexical(score, kind, frozenset(tokens), min(tokens.values()))
+                person = [sim for key, sim in hits.items() if key.split(":", 1)[0] in NAME_PARTS]
+                found[cid] = Lexical(score, kind, frozenset(tokens), min(tokens.values()), max(person, default=0.0))
         return found
 
     def strangers(self, text: str, vocabulary: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -411,7 +414,20 @@ class CustomerFinder:
         elif lexical and len(matches) > 1:
             # Named alike ("Sam"): their histories tell them apart only when one fits far better.
             top = matches[0]
-            alike = [m for m in matches if abs(lexical[m.customer.id].score - lexical[top.customer.id].score) <= 0.01]
+            # Alike: as good a match, or the same words spelling each one's name as closely ("Desmond" is
+            # the first name of two: the one who goes by "Des" is not thereby someone else).
+            best = lexical[top.customer.id]
+            alike = [
+                m
+                for m in matches
+                if abs(lexical[m.customer.id].score - best.score) <= 0.01
+                or (
+                    lexical[m.customer.id].kind == best.kind
+                    and best.kind in PERSON_KINDS
+                    and lexical[m.customer.id].tokens == best.tokens
+                    and abs(lexical[m.customer.id].spelled - best.spelled) <= 0.01
+                )
+            ]
             if len(alike) > 1 and all(
                 sem_score.get(top.customer.id, 0.0) - sem_score.get(m.customer.id, 0.0) < SEMANTIC_DECIDES
                 for m in alike

@@ -39,14 +39,18 @@ def _about(doc: PlaybookDoc, perk_name: str) -> str:
     return " ".join(named[:2] or sentences[:1])
 
 
-def perk_for(customer: Customer, playbook: list[PlaybookDoc], today: dt.date) -> tuple[PerkOffer | None, str]:
-    """The perk to offer this customer now, or None and why not (for staff)."""
-    declared = [(doc, perk) for doc in playbook for perk in doc.perks]
+def perk_for(
+    customer: Customer, playbook: list[PlaybookDoc], today: dt.date, wanted: str | None = None
+) -> tuple[PerkOffer | None, str]:
+    """The perk to offer this customer now (`wanted`: the one the request names, and no other), or None
+    and why not (for staff)."""
+    declared = [(doc, perk) for doc in playbook for perk in doc.perks if wanted is None or perk.name == wanted]
     if not declared:
         return None, "No perk is declared in the playbook (a `perks:` list in a playbook page), so none is offered."
     allowed = [(doc, perk) for doc, perk in declared if perk.for_ == "all" or customer.tier == "vip"]
     if not allowed:
-        return None, f"{customer.display_name} is not a VIP, and the playbook's perks are for VIPs only."
+        which = f"'{wanted}' is" if wanted else "the playbook's perks are"
+        return None, f"{customer.display_name} is not a VIP, and {which} for VIPs only."
     waiting: list[str] = []
     for doc, perk in allowed:
         last = last_given(customer, perk.name)

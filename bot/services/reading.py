@@ -21,6 +21,7 @@ import yaml
 
 from bot.core.plan import PURPOSES, CustomerMessage, Intent, Purpose, Reading
 from bot.knowledge.models import Channel, Customer, HistoryEntry
+from bot.language.claims import OFFER_ATOMS, claims
 from bot.services.channels import requested_channel
 from bot.services.meaning import Meaning
 from bot.services.text import COMMON_WORDS, fold, stem, words
@@ -48,6 +49,8 @@ class Lexicon:
     reply: tuple[str, ...]
     outreach: dict[Purpose, tuple[str, ...]]
     complaints: tuple[tuple[str, str], ...]  # (complaint, its plain twin on the same subject)
+    requests: tuple[tuple[str, str], ...]  # (a message asking us something, its twin that only tells)
+    asking: re.Pattern[str]  # words that ask ("asked whether", "would like")
     asks_price: tuple[str, ...]
     directions: tuple[tuple[str, str], ...]  # (a reply wording, its outreach twin)
     asks_when: tuple[str, ...]
@@ -68,6 +71,8 @@ def lexicon() -> Lexicon:
         reply=tuple(raw["reply"]),
         outreach=outreach,
         complaints=tuple((str(a), str(b)) for a, b in raw["complaint_pairs"]),
+        requests=tuple((str(a), str(b)) for a, b in raw["request_pairs"]),
+        asking=re.compile(r"\b(?:" + "|".join(re.escape(fold(str(w))) for w in raw["asking_words"]) + r")\b"),
         asks_price=tuple(raw["asks_price"]),
         directions=tuple((str(a), str(b)) for a, b in raw["direction_pairs"]),
         asks_when=tuple(raw["asks_when"]),
@@ -162,7 +167,10 @@ class Verdict:
     reply: bool = False
 
 
-NAMED_SHARE = {"perk": 0.6, "share_content": 0.35}  # of a perk's or title's key words, this share names it
+NAMED_SHARE = {
+    "perk": 0.4,
+    "share_content": 0.35,
+}  # of a perk's distinctive or a title's key words, this share names it
 
 
 class Reader:
@@ -170,8 +178,10 @@ class Reader:
         """`perks` and `titles`: the folder's declared perks and content titles; a request that names one
         asks to offer that perk or share that piece, whatever its wording."""
         self.meaning = meaning
-        self.named: list[tuple[Purpose, frozenset[str]]] = [("perk", key_words(p)) for p in perks]
-        self.named += [("share_content", key_words(t)) for t in titles]
+        # Each perk by the words that tell it from the other perks ("free" names none of them).
+        named = {p: key_words(p) for p in perks}
+        self.perks = {p: w - frozenset().union(*(o for q, o in named.items() if q != p)) for p, w in named.items()}
+        self.named: list[tuple[Purpose, frozenset[str]]] = [("share_content", key_words(t)) for t in titles]
 
     def read(
         self,
@@ -183,6 +193,10 @@ class Reader:
         unanswered: HistoryEntry | None = None,
         shortcut: bool = False,
     ) -> Reading:
+        """`unanswered`: their latest `in` entry with no reply after it. When it asks us something or reports
+        a problem (`needs_answer`), an unclear request is a reply to it, and so is one read as outreach by
+        its meaning alone; outreach that names what it is for (`names_an_errand`) is done as asked, with
+        the warning beside it."""
         channel, foreign = requested_channel(question)
         message, why = self._message(question, customer, context, shortcut)
         if intent is not None:
@@ -197,7 +211,8 @@ class Reader:
         else:
             verdict = self.verdict(question, customer)
             purpose, clear = verdict.purpose, verdict.outreach
-            if purpose and clear and unanswered is None:
+            waiting = unanswered is not None and self.needs_answer(unanswered.text)
+            if purpose and clear and (not waiting or self.names_an_errand(question, purpose)):
                 reading = Reading(intent="outreach", purpose=purpose, why=f"the request reads as {_label(purpose)}")
             elif unanswered is not None and customer is not None:
                 asked = f"; the request also reads as {_label(purpose)}" if purpose and clear else ""
@@ -211,6 +226,8 @@ class Reader:
             else:
                 reading = Reading(intent="reply", why="no clear sign either way: answered as a reply", sure=False)
         reading.channel, reading.foreign = channel, foreign
+        if reading.purpose == "perk":
+            reading.perk = self.named_perk(question)
         return reading
 
     def _message(
@@ -305,12 +322,23 @@ class Reader:
 
     def named_in(self, question: str) -> Purpose | None:
         """The purpose of the perk or piece of content the request names, if it names one."""
+        if self.named_perk(question):
+            return "perk"
         said = key_words(question)
         for purpose, words_of_name in self.named:
             shared = len(said & words_of_name)
             if shared >= 2 and shared >= NAMED_SHARE[purpose] * len(words_of_name):
                 return purpose
         return None
+
+    def named_perk(self, question: str) -> str | None:
+        """The declared perk the request names: two or more of the words that tell it from the other perks,
+        NAMED_SHARE of them, and more than any other perk shares."""
+        said = key_words(question)
+        shared = {name: len(said & words_of) for name, words_of in self.perks.items()}
+        named = [n for n, k in shared.items() if k >= 2 and k >= NAMED_SHARE["perk"] * len(self.perks[n])]
+        best = max(named, key=lambda n: shared[n], default=None)
+        return best if best and sum(shared[n] == shared[best] for n in named) == 1 else None
 
     def asks_for_a_draft(self, question: str) -> bool:
         """The request is a staff member asking for a reply ("can you draft a reply?"), whatever it is about."""
@@ -326,9 +354,32 @@ class Reader:
         to_reach = self.meaning.similarity([query], [b for _, b in pairs])[0]
         return float(np.sort(to_reply)[-3:].mean() - np.sort(to_reach)[-3:].mean())
 
-    def complaint(self, text: str) -> bool:
+    def names_an_errand(self, question: str, purpose: Purpose) -> bool:
+        """Outreach a reply cannot stand in for, named, not only read by meaning: a declared perk or a piece
+        of content by its name, or, to offer something, the offer itself ("10% off", "free", "£20")."""
+        if self.named_in(question):
+            return True
+        return purpose == "perk" and any(atom.startswith(OFFER_ATOMS) for atom in claims(question))
+
+    def needs_answer(self, text: str) -> bool:
+        """Their message asks us something or reports a problem; "Mentioned they are building six winches"
+        or "Signed the contract" only tells us something. Without the model every message needs one."""
+        if self.meaning is None or "?" in text or lexicon().asking.search(fold(text)):
+            return True
+        pairs = lexicon().requests
+        asks = self.meaning.similarity([text], [a for a, _ in pairs])
+        tells = self.meaning.similarity([text], [b for _, b in pairs])
+        k = COMPLAINT_NEIGHBOURS
+        lean = float(np.sort(asks, axis=1)[0, -k:].mean() - np.sort(tells, axis=1)[0, -k:].mean())
+        # Any lean to the complaints counts, close or not: the model tells subjects apart far better than
+        # good news from bad ("went flat after the repair" / "collected the repaired bike"), and a reply to a
+        # remark costs less than outreach over a problem left waiting.
+        return lean >= 0 or self.complaint(text, close=False)
+
+    def complaint(self, text: str, close: bool = True) -> bool:
         """Their message reports something that went wrong. Each sentence is compared with complaints and
-        their plain twins on the same subjects; the subject cancels out, what went wrong decides."""
+        their plain twins on the same subjects; the subject cancels out, what went wrong decides.
+        `close=False`: leaning to the complaints is enough, however far from all of them."""
         if self.meaning is None or not text.strip():
             return False
         pairs = lexicon().complaints
@@ -342,7 +393,7 @@ class Reader:
         k = COMPLAINT_NEIGHBOURS
         lean = np.sort(bad, axis=1)[:, -k:].mean(axis=1) - np.sort(plain, axis=1)[:, -k:].mean(axis=1)
         # Closer to complaints than to their twins, and close to one at all (not noise between two far sets).
-        return bool(((lean >= COMPLAINT_LEAN) & (bad.max(axis=1) >= COMPLAINT_MIN)).any())
+        return bool(((lean >= COMPLAINT_LEAN) & (bad.max(axis=1) >= (COMPLAINT_MIN if close else -1.0))).any())
 
 
 def key_words(text: str) -> frozenset[str]:
@@ -380,6 +431,17 @@ def unanswered_entry(customer: Customer) -> HistoryEntry | None:
         return None
     later = [e for e in dated if e.direction == "out" and (e.date, e.line) > (latest_in.date, latest_in.line)]
     return None if later else latest_in
+
+
+def answers_entry(reading: Reading, entry: HistoryEntry) -> bool:
+    """The reply answers this history entry: it is the message read, or a message on the same subject
+    (two or more of its content words: "asked for a recaulking quote" and "a quote for recaulking")."""
+    message = reading.message
+    if message is None:
+        return False
+    if message.origin == "history":
+        return message.source is not None and message.source.endswith(f"#L{entry.line}")
+    return len(key_words(message.text) & key_words(entry.text)) >= 2
 
 
 def channel_of(message: CustomerMessage | None, allowed: list[Channel]) -> Channel | None:

@@ -25,21 +25,7 @@ class UnsupportedClaim(Rule):
 
     def check(self, sentence: Sentence, ctx: GuardContext) -> list[str]:
         reasons: list[str] = []
-        follow_up = bool(sentence.find("follow_up", sentence.codes or tuple(lexicons())))
-        unsupported = [
-            said
-            for atom, said in sentence.claims.items()
-            if atom not in ctx.stated and not (follow_up and atom in ctx.promised)
-        ]
-        codes = sentence.codes or tuple(lexicons())
-        unsupported += [
-            f"{said} (the playbook offers it for something else)"
-            for atom, said in sentence.claims.items()
-            if atom.startswith("offer:")
-            and atom in ctx.stated
-            and not ctx.offer_backed(atom, codes, sentence.text)
-            and atom in ctx.offers
-        ]
+        unsupported = list(unbacked(sentence, ctx).values())
         if unsupported:
             listed = ", ".join(f"'{w}'" for w in dict.fromkeys(unsupported))
             reasons.append(f"{listed} is not backed by the playbook or their history")
@@ -47,3 +33,24 @@ class UnsupportedClaim(Rule):
             if url_key(url) not in ctx.links:
                 reasons.append(f"links to '{clip(url, 60)}', which is not in the content library")
         return reasons
+
+
+def unbacked(sentence: Sentence, ctx: GuardContext) -> dict[str, str]:
+    """The sentence's claims nothing trusted enough backs: atom -> the words as written (and why, for an
+    offer the playbook makes only for something else). Also how a request to offer something is weighed."""
+    follow_up = bool(sentence.find("follow_up", sentence.codes or tuple(lexicons())))
+    found = {
+        atom: said
+        for atom, said in sentence.claims.items()
+        if atom not in ctx.stated and not (follow_up and atom in ctx.promised)
+    }
+    codes = sentence.codes or tuple(lexicons())
+    for atom, said in sentence.claims.items():
+        if (
+            atom.startswith("offer:")
+            and atom in ctx.stated
+            and atom in ctx.offers
+            and not ctx.offer_backed(atom, codes, sentence.text)
+        ):
+            found[atom] = f"{said} (the playbook offers it for something else)"
+    return found

@@ -1,0 +1,77 @@
+"""Folders a reviewer wrote from DESIGN.md alone, with the requests where the drafts failed them.
+
+tests/reviewed/*/scenarios.yaml has the same format as tests/folders/ (tests/folders/README.md), but
+the folders are small (a marina, a hydraulic-parts supplier) and every expectation is a rule here:
+each was a defect a staff member would notice (an undeclared discount drafted, the wrong perk
+offered, one of two customers with the same first name picked silently, a check-in turned into a
+reply to a remark from last year, a late reply that thanks them for getting in touch).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.services.container import build_services
+from tests.scenarios import Ask, ask_args, judge, load_folders
+
+FOLDERS = load_folders(Path(__file__).parent / "reviewed")
+ASKS = [(folder, ask) for folder in FOLDERS for ask in folder.asks]
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for folder in FOLDERS:
+        work = tmp_path_factory.mktemp(folder.name)
+        shutil.copytree(folder.knowledge, work / "knowledge")
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, knowledge_dir=work / "knowledge", chroma_path=work / "index", rapport_today=folder.today
+        )
+        services = build_services(settings)
+        services.knowledge.sync()
+        for ask in folder.asks:
+            out[folder.name, ask.question] = services.assistant.ask(ask.question, **ask_args(ask)).model_dump(
+                mode="json"
+            )
+    return out
+
+
+def test_there_are_reviewed_folders() -> None:
+    assert {f.name for f in FOLDERS} >= {"marina", "parts-supplier"}
+    assert len(ASKS) >= 15
+
+
+@pytest.mark.parametrize(("folder", "ask"), ASKS, ids=[f"{a.scenario}:{i}" for i, (_, a) in enumerate(ASKS)])
+def test_every_expectation_holds(answers: dict[tuple[str, str], dict[str, Any]], folder: Any, ask: Ask) -> None:
+    answer = answers[folder.name, ask.question]
+    checks = judge(answer, ask.expect)
+    failed = [name for name, ok in checks.items() if not ok]
+    assert not failed, (failed, answer["intent"], answer.get("purpose"), [d["text"] for d in answer["drafts"]])
+
+
+def test_an_undeclared_offer_is_named_for_staff_through_the_cli(tmp_path: Path) -> None:
+    """`rapport ask --json` as a user runs it: the request to offer 10% off gets no draft, a note naming
+    what nothing backs and the perks that are declared, and the staff-only rule on discounts."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = next(f for f in FOLDERS if f.name == "parts-supplier")
+    env = {**os.environ, "RAPPORT_TODAY": folder.today.isoformat()}
+    question = "Can I offer Des Oyelaran a 10% discount on his next reseal?"
+    args = ["--knowledge", str(folder.knowledge), "--index", str(tmp_path / "index"), "ask", question, "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout)
+    assert answer["customer"]["id"] == "hx-101" and answer["purpose"] == "perk" and answer["drafts"] == []
+    note = next(n for n in answer["notes"] if n.startswith("Nothing customer-facing"))
+    assert "'10%'" in note and "pressure test" in note and "hose audit" in note
+    assert any("Anita" in f["text"] and f["staff_only"] for f in answer["facts"])
