@@ -72,7 +72,8 @@ def render(answer: Answer, customer: Customer | None) -> str:
     elif customer is not None:
         out.append("\nNo drafts: see the warnings above.")
     if answer.facts:
-        out.append("\nFacts that answer it:" if answer.intent != "outreach" else "\nFacts:")
+        answers = answer.intent != "outreach" and answer.reading.sure
+        out.append("\nFacts that answer it:" if answers else "\nFacts on the subject:")
         for fact in answer.facts:
             label = "STAFF ONLY - " if fact.staff_only else ""
             out.append(f"  - {label}{fact.text}  <{fact.source}>")

@@ -330,3 +330,31 @@ def test_an_interest_must_be_named_whole() -> None:
 
     assert mentions("Pour over and AeroPress: a beginner's comparison", "pour over")
     assert not mentions("Latte art basics: pouring a heart and a rosetta", "pour over")
+
+
+def test_a_draft_left_with_only_its_framing_is_not_shown(sample_services: Services) -> None:
+    """When the guard removes what a draft was for (an offer, a fact), "Just reply to let me know if you'd
+    like it." alone is no message: it is dropped and counted, and a draft that says something stays."""
+    answer = Answer(question="Should I check in with Peggy this week?")
+    snap = sample_services.knowledge.snapshot()
+    peggy = next(c for c in snap.kb.customers.values() if c.display_name == "Peggy")
+    plan = sample_services.assistant.plan(peggy, answer.question, answer)
+    hollow = Draft(
+        text="Hi Peggy,\n\nJust reply to let me know if you'd like it. I hope that helps.\n\nWarm wishes",
+        channel="email",
+    )
+    useful = Draft(text="Hi Peggy,\n\nI hope the new grinder is working well for you.\n\nWarm wishes", channel="email")
+    kept, report = sample_services.assistant.guard(plan, [hollow, useful])
+    assert kept == [useful] and report.dropped == 1
+
+
+def test_promotional_content_is_not_suggested_to_a_never_contact_customer(sample_services: Services) -> None:
+    from bot.knowledge.models import ContentItem
+    from bot.services.content import blocked_reason
+
+    snap = sample_services.knowledge.snapshot()
+    never = next(c for c in snap.kb.customers.values() if c.contact.frequency == "never")
+    offer = ContentItem.model_validate({"path": "content/x.md", "title": "Winter sale", "promotional": True})
+    guide = ContentItem.model_validate({"path": "content/y.md", "title": "Descaling guide"})
+    assert blocked_reason(offer, never) == "promotional, and the customer is never to be contacted first"
+    assert blocked_reason(guide, never) is None

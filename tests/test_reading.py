@@ -176,9 +176,12 @@ def test_of_several_perks_the_one_the_request_names_by_the_words_that_tell_it_ap
     assert reader.named_perk("offer Ravi a free pressure test on one of his motors") == reader.named_perk(
         "could we give Ravi the free pump and motor test as a thank you?"
     )
-    assert reader.named_perk("offer Ravi the free pump test") == "a free pressure test and report on one pump or motor"
+    assert (
+        reader.named_perk("offer Ravi the free pump and motor test")
+        == "a free pressure test and report on one pump or motor"
+    )
     assert reader.named_perk("offer Ravi something free as a thank you") is None
-    assert reader.named_perk("a free test for Ravi") is None  # one word of its own: not enough to name it
+    assert reader.named_perk("Ravi had a pump test last year, ask him for a review") is None  # 2 of 5: not named
     reading = reader.read("Ravi's been great, can I offer him the free hose audit?", customer())
     assert reading.purpose == "perk" and reading.perk == "a free on-site hose audit of one site"
 
@@ -241,3 +244,12 @@ def test_a_named_perk_with_a_verb_of_replying_is_a_reply() -> None:
 def test_an_indirect_question_about_what_they_want_is_not_their_wish() -> None:
     assert spoken("can you check with ravi how often he wants to hear from us", customer(), wish=True) == (False, None)
     assert spoken("ravi wants to move the backup window", customer(), wish=True)[0]
+
+
+def test_a_channel_named_in_the_customers_own_words_is_not_one_staff_asked_for(reader: Reader) -> None:
+    reading = reader.read(
+        'Ravi wrote: "I was charged £420 when the engagement letter said £295." What do I reply?', customer()
+    )
+    assert reading.message is not None and "engagement letter" in reading.message.text
+    assert reading.channel is None
+    assert reader.read("Ravi asked about his invoice, can you draft me a letter?", customer()).channel == "mail"

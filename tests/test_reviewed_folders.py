@@ -75,3 +75,46 @@ def test_an_undeclared_offer_is_named_for_staff_through_the_cli(tmp_path: Path) 
     note = next(n for n in answer["notes"] if n.startswith("Nothing customer-facing"))
     assert "'10%'" in note and "pressure test" in note and "hose audit" in note
     assert any("Anita" in f["text"] and f["staff_only"] for f in answer["facts"])
+
+
+def test_a_fact_question_the_folder_does_not_answer_says_so(answers: dict[tuple[str, str], dict[str, Any]]) -> None:
+    missing = answers["marina", "Do we have a pump-out station for holding tanks?"]
+    assert missing["reading"]["sure"] is False and "nothing in the playbook answers it" in missing["reading"]["why"]
+    assert any(n.startswith("Nothing in the knowledge folder answers this") for n in missing["notes"])
+    answered = answers["marina", "What do we charge berth holders per unit for shore power?"]
+    assert answered["reading"]["sure"] is True and not any(n.startswith("Nothing in") for n in answered["notes"])
+
+
+def test_an_avoided_phrase_does_not_block_what_the_customer_is_interested_in() -> None:
+    """Anwen avoids "selling the boat" and is interested in wooden boats: a piece on a classic boat
+    weekend brings up boats, not selling one; a piece on selling a boat is still kept from her."""
+    from bot.knowledge.models import ContentItem, Customer
+    from bot.services.content import blocked_reason
+
+    anwen = Customer.model_validate(
+        {
+            "id": "sm-06",
+            "name": "Anwen Rees",
+            "segment": "b2c",
+            "interests": ["wooden boats", "traditional rigging"],
+            "avoid": ["selling the boat"],
+        }
+    )
+    weekend = ContentItem.model_validate(
+        {
+            "path": "content/w.md",
+            "title": "Classic Boat Weekend",
+            "topics": ["wooden boats"],
+            "summary": "Old boats afloat.",
+        }
+    )
+    selling = ContentItem.model_validate(
+        {
+            "path": "content/s.md",
+            "title": "Selling your boat through our brokerage",
+            "topics": ["brokerage"],
+            "summary": "x",
+        }
+    )
+    assert blocked_reason(weekend, anwen) is None
+    assert blocked_reason(selling, anwen) == "touches 'selling the boat', which the customer asked to avoid"

@@ -42,3 +42,20 @@ def test_an_avoided_topic_is_removed_in_any_language(lang: str, sentence: str) -
 @pytest.mark.parametrize(("lang", "sentence"), BENIGN)
 def test_a_neighbouring_word_is_not_the_topic(lang: str, sentence: str) -> None:
     assert_passes(lang, sentence, ctx())
+
+
+BIKES = AVA.model_copy(update={"avoid": ["e-bikes"]})
+
+
+def bikes():  # type: ignore[no-untyped-def]
+    return context(BIKES, customer_backing(BIKES, binding=PLAYBOOK, promises=[PROMISE]))
+
+
+@pytest.mark.parametrize("sentence", ["Our new e-bike range is in the shop.", "Have you tried an ebike on the hills?"])
+def test_a_hyphenated_topic_is_brought_up_by_itself(sentence: str) -> None:
+    assert_caught("avoided_topic", "en", sentence, bikes())
+
+
+def test_a_hyphenated_topic_is_not_brought_up_by_its_last_part() -> None:
+    """Avoiding e-bikes is no reason to drop a sentence about their 1986 touring bike."""
+    assert_passes("en", "I wanted to see how your touring bike is running.", bikes())

@@ -243,6 +243,10 @@ QUESTION_WORDS = COMMON_WORDS - frozenset(
         "follow",
         "today",
         "yesterday",
+        # Names that are also things asked about ("the October bill", "the summer timetable").
+        "bill",
+        "summer",
+        "autumn",
     ]
 )
 
@@ -302,10 +306,39 @@ def key_stems(text: str) -> tuple[str, ...]:
     return keys or tuple(stem(w) for w in words(text))
 
 
-def touches(text: str, phrase: str) -> bool:
-    """Whether `text` brings up `phrase` (any of its key words): the strict test the avoid list needs."""
+def touches(text: str, phrase: str, wanted: frozenset[str] = frozenset()) -> bool:
+    """Whether `text` brings up `phrase` (any of its key words): the strict test the avoid list needs.
+    `wanted`: stems of what the customer is glad to hear about (their interests); a key word among them
+    does not bring the phrase up alone ("selling the boat" for someone interested in wooden boats)."""
+    named, rest = compounds_named(text, phrase)
+    if named:
+        return True
+    if not rest.strip():
+        return False
     have = stems(text)
-    return any(k in have for k in key_stems(phrase))
+    keys = key_stems(rest)
+    own = [k for k in keys if k not in wanted] or list(keys)
+    return any(k in have for k in own)
+
+
+COMPOUND_RE = re.compile(r"\w+(?:-\w+)+")
+
+
+def compounds_named(text: str, phrase: str) -> tuple[bool, str]:
+    """A phrase's hyphenated words are single words ("e-bikes" is not "bikes"): whether `text` names one
+    of them (with or without its hyphens), and the rest of the phrase, to be matched word by word."""
+    compounds = COMPOUND_RE.findall(fold(phrase))
+    if not compounds:
+        return False, phrase
+    folded = fold(text)
+    named = any(re.search(rf"\b{_loose_compound(c)}\b", folded) for c in compounds)
+    return named, COMPOUND_RE.sub(" ", fold(phrase))
+
+
+def _loose_compound(compound: str) -> str:
+    """A pattern for a hyphenated word written with or without its hyphens, singular or plural."""
+    parts = [re.escape(stem(p)) for p in compound.split("-")]
+    return r"[\s-]?".join(parts) + r"\w*"
 
 
 INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")

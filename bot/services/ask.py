@@ -17,7 +17,7 @@ from bot.guard import GuardContext, body_sentences, guard_drafts, unbacked_offer
 from bot.knowledge.models import Channel, Customer
 from bot.services import content
 from bot.services.cadence import consent_warnings, contact_state, unanswered_warning
-from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle
+from bot.services.drafts import compose, follow_up_promise, holding_reply, restyle, says_something
 from bot.services.facts import customer_fact_passages
 from bot.services.identify import identify
 from bot.services.knowledge import Knowledge, Snapshot
@@ -145,7 +145,16 @@ class Assistant:
         if not facts.answer and not facts.related and not facts.staff:
             return
         answer.intent = "fact"
-        answer.reading = ReadingInfo(why="the question names no customer and the playbook answers it")
+        if facts.answer:
+            answer.reading = ReadingInfo(why="the question names no customer and the playbook answers it")
+        else:  # on the subject at most: say so rather than pass them off as the answer
+            answer.reading = ReadingInfo(
+                why="the question names no customer; nothing in the playbook answers it", sure=False
+            )
+            answer.notes.append(
+                "Nothing in the knowledge folder answers this; the facts shown are the closest it has. "
+                "Check before telling a customer, and add the answer to the playbook if it is a common question."
+            )
         answer.facts = facts_for_staff(facts)
         answer.warnings = [w for w in answer.warnings if w.code != "customer_not_found"]
 
@@ -340,7 +349,10 @@ class Assistant:
 
     def guard(self, plan: DraftPlan, drafts: list[Draft]) -> tuple[list[Draft], GuardReport]:
         snap = self.knowledge.snapshot()
-        return guard_drafts(drafts, self.guard_context(snap, plan))
+        kept, report = guard_drafts(drafts, self.guard_context(snap, plan))
+        hollow = [d for d in kept if not says_something(d)]  # only its framing was left ("Just reply to…")
+        report.dropped += len(hollow)
+        return [d for d in kept if d not in hollow], report
 
     @staticmethod
     def backing(snap: Snapshot, plan: DraftPlan) -> Backing:

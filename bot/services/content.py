@@ -60,9 +60,12 @@ def blocked_reason(item: ContentItem, customer: Customer, told: Told | None = No
         return f"for {item.audience} customers"
     if item.promotional and customer.contact.marketing_opt_out:
         return "promotional, and the customer opted out of marketing"
+    if item.promotional and customer.contact.frequency == "never":
+        return "promotional, and the customer is never to be contacted first"
     item_text = " ".join([item.title, *item.topics, item.summary])
+    wanted = stems(" ".join(customer.interests))
     for topic in customer.avoid:
-        if touches(item_text, topic):
+        if touches(item_text, topic, wanted):
             return f"touches '{topic}', which the customer asked to avoid"
     if already_sent(item, customer, told):
         return "already sent to them (in their history)"

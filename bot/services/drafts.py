@@ -12,6 +12,7 @@ import re
 
 from bot.core.answer import Draft
 from bot.core.plan import DraftPlan, human_date
+from bot.guard import body_sentences
 from bot.knowledge.models import Channel, Customer
 from bot.language.numbers import NUMBER_WORDS
 from bot.services.outreach import outreach_body
@@ -27,6 +28,15 @@ PLEASANTRIES = {
     "I hope you're well.",
     "No need to reply if all is well.",
     "Let me know if you need anything else.",
+}
+# Sentences that carry a draft but say nothing by themselves: a draft left with only these (the guard
+# removed what they framed, an offer or a fact) is no message, and is not shown.
+SAYS_NOTHING = PLEASANTRIES | {
+    "Thank you for getting in touch.",
+    "If there's anything we can do, just reply to this message.",
+    "If you'd like to change anything before then, just reply to this message.",
+    "Just reply to let me know if you'd like it.",
+    "I'm sorry it has taken us so long to come back to you.",
 }
 RESPONSE_TIME_RE = re.compile(
     r"\b(?:repl|respon|answer|get back|come back)\w*\b[^.]{0,40}?\bwithin (\w+)"
@@ -152,3 +162,8 @@ def restyle(plan: DraftPlan, draft: Draft, style: str, sentences: list[str]) -> 
     else:
         return draft
     return draft.model_copy(update={"text": text})
+
+
+def says_something(draft: Draft) -> bool:
+    """Whether a draft still says something once its greeting and framing sentences are set aside."""
+    return any(sentence not in SAYS_NOTHING for sentence in body_sentences(draft.text))

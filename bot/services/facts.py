@@ -241,8 +241,21 @@ def kind_words() -> frozenset[str]:
 
 
 def asks_in(message: str) -> list[str]:
-    """The questions in a message (its sentences that end with '?'), else the whole message."""
-    return [s for _, s in split_sentences(message) if s.endswith("?")] or [message.strip()]
+    """The questions in a message (its sentences that end with '?'), else the whole message; a sentence
+    asking two things ("why the bill went up and what we charge per unit") is two questions, each
+    answered, or promised, on its own."""
+    asked = [s for _, s in split_sentences(message) if s.endswith("?")] or [message.strip()]
+    return [part for sentence in asked for part in _clauses(sentence)]
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence cut before each 'and'/'or' that opens another indirect question (a wh-word, 'whether',
+    'if'), when both sides are long enough to ask something."""
+    wh = "|".join(sorted(lexicon().wh_words, key=len, reverse=True))
+    parts = re.split(rf",?\s+(?:and|or)\s+(?=(?:{wh})\b)", sentence, flags=re.I)
+    if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
+        return [sentence]
+    return [p.strip() for p in parts]
 
 
 def _line_key(source: str) -> tuple[str, int]:

@@ -167,10 +167,7 @@ class Verdict:
     reply: bool = False
 
 
-NAMED_SHARE = {
-    "perk": 0.4,
-    "share_content": 0.35,
-}  # of a perk's distinctive or a title's key words, this share names it
+NAMED_SHARE = {"perk": 0.55, "share_content": 0.35}  # this share of a perk's own words or a title's key words
 
 
 class Reader:
@@ -197,8 +194,11 @@ class Reader:
         a problem (`needs_answer`), an unclear request is a reply to it, and so is one read as outreach by
         its meaning alone; outreach that names what it is for (`names_an_errand`) is done as asked, with
         the warning beside it."""
-        channel, foreign = requested_channel(question)
         message, why = self._message(question, customer, context, shortcut)
+        # The channel staff ask for is in their words, not in the customer's ("…the engagement letter said…").
+        theirs = message.text.strip() if message and message.origin == "pasted" else ""
+        staff_words = question.replace(theirs, " ") if theirs and theirs != question.strip() else question
+        channel, foreign = requested_channel(staff_words)
         if intent is not None:
             reading = Reading(intent=intent, why="as staff asked", message=message)
             if intent == "outreach":
@@ -263,8 +263,9 @@ class Reader:
         """The customer's words without the staff member's own ask after them ("…, what should I tell her?")."""
         if self.meaning is None:
             return text
-        cut = max(text.rstrip().rfind(mark, 0, len(text.rstrip()) - 1) for mark in (".", "!", "?", ";", ","))
-        tail = text[cut + 1 :].strip()
+        marks = (".", "!", "?", ";", ",", " - ", " – ", " — ")
+        cut = max(text.rstrip().rfind(mark, 0, len(text.rstrip()) - 1) for mark in marks)
+        tail = text[cut + 1 :].strip(" -–—")
         if cut <= 0 or not tail or len(tail.split()) > 10:
             return text
         sims = self.meaning.similarity([tail], list(lexicon().reply))[0]
@@ -283,6 +284,10 @@ class Reader:
             return Verdict(named, outreach=not replies, reply=replies)
         if self.meaning is None:
             return Verdict(None)
+        return self._by_meaning(question, customer, replies)
+
+    def _by_meaning(self, question: str, customer: Customer | None, replies: bool) -> Verdict:
+        assert self.meaning is not None
         lex = lexicon()
         labels: list[str] = ["reply"] * len(lex.reply)
         examples: list[str] = list(lex.reply)
@@ -333,7 +338,8 @@ class Reader:
 
     def named_perk(self, question: str) -> str | None:
         """The declared perk the request names: two or more of the words that tell it from the other perks,
-        NAMED_SHARE of them, and more than any other perk shares."""
+        over half of them, and more than any other perk shares ("…brought friends to Conversation Club"
+        does not name the Conversation Club guest pass)."""
         said = key_words(question)
         shared = {name: len(said & words_of) for name, words_of in self.perks.items()}
         named = [n for n, k in shared.items() if k >= 2 and k >= NAMED_SHARE["perk"] * len(self.perks[n])]
@@ -355,11 +361,11 @@ class Reader:
         return float(np.sort(to_reply)[-3:].mean() - np.sort(to_reach)[-3:].mean())
 
     def names_an_errand(self, question: str, purpose: Purpose) -> bool:
-        """Outreach a reply cannot stand in for, named, not only read by meaning: a declared perk or a piece
-        of content by its name, or, to offer something, the offer itself ("10% off", "free", "£20")."""
-        if self.named_in(question):
-            return True
-        return purpose == "perk" and any(atom.startswith(OFFER_ATOMS) for atom in claims(question))
+        """An offer a reply cannot stand in for, named, not only read by meaning: a declared perk by its
+        name, or the offer itself ("10% off", "free", "£20"). Content to send fits in the reply."""
+        if purpose != "perk":
+            return False
+        return self.named_perk(question) is not None or any(atom.startswith(OFFER_ATOMS) for atom in claims(question))
 
     def needs_answer(self, text: str) -> bool:
         """Their message asks us something or reports a problem; "Mentioned they are building six winches"

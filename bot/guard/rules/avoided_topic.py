@@ -8,7 +8,7 @@ from bot.guard.context import GuardContext
 from bot.guard.draft import Sentence
 from bot.guard.rule import Rule
 from bot.language.lexicon import lexicons
-from bot.language.text import key_stems, stem, stems, words
+from bot.language.text import compounds_named, key_stems, stem, stems, words
 
 
 @lru_cache(maxsize=1)
@@ -48,9 +48,12 @@ def topic_kinds(topic: str) -> frozenset[str]:
 def brings_up(sentence: Sentence, topic: str) -> bool:
     """All of a topic's key words ("price rises" is not "the price is £22"), or one of them that sells,
     or any of them in a sentence that sells, or in any language a kind of offer or channel the topic names."""
-    keys = key_stems(topic)
+    named, rest = compounds_named(sentence.text, topic)  # "e-bikes" is brought up by an e-bike, not a bike
+    if named:
+        return True
+    keys = key_stems(rest) if rest.strip() else ()
     if not keys:
-        return False
+        return bool(topic_kinds(topic) & kinds(sentence.text, codes=sentence.codes if sentence.sure else ()))
     have = stems(sentence.text)
     if all(k in have for k in keys):
         return True
