@@ -118,3 +118,28 @@ def test_an_avoided_phrase_does_not_block_what_the_customer_is_interested_in() -
     )
     assert blocked_reason(weekend, anwen) is None
     assert blocked_reason(selling, anwen) == "touches 'selling the boat', which the customer asked to avoid"
+
+
+def test_of_two_customers_who_match_equally_the_one_addressed_is_the_customer(tmp_path: Path) -> None:
+    """Gareth and Hamid match the request equally well (each by his first name, the same history): the
+    request addresses Gareth ("reply to Gareth") and mentions Hamid, so it is about Gareth."""
+    import datetime as dt
+
+    line = "- 2026-11-20 email in: Asked whether Making Tax Digital applies to his rental income.\n"
+    for cid, name in (("ll-1", "Gareth Pryce"), ("ll-2", "Hamid Karimi")):
+        path = tmp_path / "knowledge" / "customers" / f"{cid}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\nid: {cid}\nname: {name}\nsegment: b2c\n---\n## History\n{line}", encoding="utf-8")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        knowledge_dir=tmp_path / "knowledge",
+        chroma_path=tmp_path / "index",
+        rapport_today=dt.date(2026, 11, 27),
+    )
+    services = build_services(settings)
+    services.knowledge.sync()
+    both = services.knowledge.snapshot().finder.find("Gareth and Hamid")
+    assert [m.tie for m in both[:2]] == [True, True]  # equally good matches by name
+    answer = services.assistant.ask("Reply to Gareth about MTD - Hamid had the same question last month")
+    assert answer.customer is not None and answer.customer.id == "ll-1"
+    assert services.assistant.ask("Gareth or Hamid asked about MTD, what do I say?").customer is None

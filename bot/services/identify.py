@@ -132,8 +132,11 @@ def identify(snap: Snapshot, question: str, customer_id: str | None, context: st
             )
         )
         return None
+    separate = _separately_named(question, matches)
+    if len(separate) == 1:  # two people named, one addressed ("reply to Gareth - Hamid had the same question")
+        return separate[0].customer
     ties = [m for m in matches if m.tie]
-    tied = ties or _separately_named(question, matches)
+    tied = ties or separate
     if len(tied) > 1:
         answer.candidates = [Candidate(id=m.customer.id, name=m.customer.name, score=m.score) for m in tied]
         names = ", ".join(f"{m.customer.name} ({m.customer.id})" for m in tied)

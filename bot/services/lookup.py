@@ -343,6 +343,8 @@ class CustomerFinder:
         pairs = capitalised_pairs(text)
         known = self.names.by_token.keys() | self.names.fact_names.keys() | self.vocabulary if pairs else set()
         for first, second in pairs:
+            if min(len(first), len(second)) < 2:  # "R&D", "Rosie C": an abbreviation or an initial, no full name
+                continue
             pair = (fold(first), fold(second))
             if all(w not in NOT_NAMES and w not in known for w in pair):
                 return True
