@@ -200,6 +200,8 @@ def test_a_waiting_line_needs_an_answer_when_it_asks_or_reports_a_problem(reader
         "Mentioned they are building six new winches over the winter.",
         "Booked a table for twelve on Friday.",
         "Told us they are moving office in March.",
+        "Popped in to say the new brakes are brilliant in the rain, nothing needed.",
+        "Thanks for sorting the VAT return so quickly.",
     ):
         assert not reader.needs_answer(tells), tells
 

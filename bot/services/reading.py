@@ -51,6 +51,7 @@ class Lexicon:
     complaints: tuple[tuple[str, str], ...]  # (complaint, its plain twin on the same subject)
     requests: tuple[tuple[str, str], ...]  # (a message asking us something, its twin that only tells)
     asking: re.Pattern[str]  # words that ask ("asked whether", "would like")
+    praise: tuple[str, ...]  # thanks and praise: they ask for nothing
     asks_price: tuple[str, ...]
     directions: tuple[tuple[str, str], ...]  # (a reply wording, its outreach twin)
     asks_when: tuple[str, ...]
@@ -72,6 +73,7 @@ def lexicon() -> Lexicon:
         outreach=outreach,
         complaints=tuple((str(a), str(b)) for a, b in raw["complaint_pairs"]),
         requests=tuple((str(a), str(b)) for a, b in raw["request_pairs"]),
+        praise=tuple(raw["praise"]),
         asking=re.compile(r"\b(?:" + "|".join(re.escape(fold(str(w))) for w in raw["asking_words"]) + r")\b"),
         asks_price=tuple(raw["asks_price"]),
         directions=tuple((str(a), str(b)) for a, b in raw["direction_pairs"]),
@@ -377,10 +379,15 @@ class Reader:
         tells = self.meaning.similarity([text], [b for _, b in pairs])
         k = COMPLAINT_NEIGHBOURS
         lean = float(np.sort(asks, axis=1)[0, -k:].mean() - np.sort(tells, axis=1)[0, -k:].mean())
+        if lean >= 0:
+            return True
         # Any lean to the complaints counts, close or not: the model tells subjects apart far better than
         # good news from bad ("went flat after the repair" / "collected the repaired bike"), and a reply to a
-        # remark costs less than outreach over a problem left waiting.
-        return lean >= 0 or self.complaint(text, close=False)
+        # remark costs less than outreach over a problem left waiting. Praise closer than any complaint is none.
+        closest = COMPLAINT_NEIGHBOURS - 1
+        praised = np.sort(self.meaning.similarity([text], list(lexicon().praise))[0])[-closest:].mean()
+        bad = np.sort(self.meaning.similarity([text], [a for a, _ in lexicon().complaints])[0])[-closest:].mean()
+        return bool(praised < bad) and self.complaint(text, close=False)
 
     def complaint(self, text: str, close: bool = True) -> bool:
         """Their message reports something that went wrong. Each sentence is compared with complaints and
