@@ -255,3 +255,17 @@ def test_a_channel_named_in_the_customers_own_words_is_not_one_staff_asked_for(r
     assert reading.message is not None and "engagement letter" in reading.message.text
     assert reading.channel is None
     assert reader.read("Ravi asked about his invoice, can you draft me a letter?", customer()).channel == "mail"
+
+
+def test_the_digest_does_not_call_praise_a_complaint(reader: Reader) -> None:
+    """The digest's judge (services/signals.py) weighs a waiting line as the reading does: praise on a
+    subject complaints are often about is no complaint; a problem told plainly is one."""
+    from bot.services.signals import Judge
+
+    assert reader.meaning is not None
+    judge = Judge(reader.meaning)
+    praise = entry(7, "2026-11-19", "in", "Popped in to say the new brakes are brilliant in the rain, nothing needed.")
+    problem = entry(8, "2026-11-19", "in", "The flowers arrived wilted and the vase was cracked.")
+    vectors = dict(zip((7, 8), reader.meaning.vectors([praise.text, problem.text]), strict=True))
+    assert not judge.complaint(praise, vectors)
+    assert judge.complaint(problem, vectors)

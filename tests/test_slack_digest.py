@@ -212,13 +212,18 @@ def test_perk_given_is_logged_as_history_and_not_suggested_again(
         (added,) = [line for line in path.read_text().splitlines() if line not in before.splitlines()]
         assert added.startswith(f"- {TODAY.isoformat()} ") and " out " in added and state["p"] in added
         assert "Sam Lee, USTAFF" in added  # who gave it, as "Log as sent" records it
-        # A double click logs it once.
-        b.send(copy.deepcopy(payload))
+        # A double click logs it once. A second click is a second payload (its own action_ts and trigger);
+        # the same bytes again would be a replay, acked and dropped by the dedup middleware.
+        second = copy.deepcopy(payload)
+        second["trigger_id"] = f"{payload.get('trigger_id', 't')}-2"
+        second["actions"][0]["action_ts"] = f"{float(payload['actions'][0].get('action_ts', '1')) + 0.4:.6f}"
+        b.send(second)
         assert "already" in b.fake.wait_for("response_url", 2)[1].args["text"]
         assert path.read_text().count(state["p"]) == before.count(state["p"]) + 1
         # The next digest does not offer the same perk to them (the interval is months).
         b.fake.reset()
-        b.send(load("command_rapport", b.fake, text="digest 60", user_id="USTAFF"))
+        # Another run of the command (its own trigger): the same bytes within a second would be a replay.
+        b.send(load("command_rapport", b.fake, text="digest 60", user_id="USTAFF", trigger_id="13345224609.again"))
         again = b.fake.wait_for("response_url")[0].args["blocks"]
         perks = [
             json.loads(e["value"])

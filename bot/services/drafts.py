@@ -82,10 +82,19 @@ def holding_reply(plan: DraftPlan) -> Draft:
     return Draft(text=text, channel=plan.channel, sources=list(filter(None, [plan.reply_source])))
 
 
-def apology(plan: DraftPlan) -> str:
+def apology(plan: DraftPlan, late: bool = False) -> str:
+    """One apology: for the trouble, and for the wait when their message has waited (never two sentences)."""
     if plan.customer.segment == "b2b":
-        return "I'm sorry for the trouble this has caused."
-    return "I'm sorry about this, and thank you for letting us know."
+        return (
+            "I'm sorry for the trouble this has caused, and for our slow reply."
+            if late
+            else ("I'm sorry for the trouble this has caused.")
+        )
+    return (
+        "I'm sorry about this, and for taking so long to reply."
+        if late
+        else ("I'm sorry about this, and thank you for letting us know.")
+    )
 
 
 def reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
@@ -97,10 +106,10 @@ def reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:
     sources += [p.source for p in direct]
     lines: list[str] = []
     late = plan.late
-    if late:
+    if late and not plan.complaint:
         lines.append("I'm sorry it has taken us so long to come back to you.")
     if plan.complaint:
-        lines.append(apology(plan))
+        lines.append(apology(plan, late))
         if plan.message and plan.message.source:
             sources.insert(0, plan.message.source)
     elif not short and not late and plan.customer.segment == "b2c":

@@ -96,6 +96,9 @@ def history_vectors(snap: Snapshot, customers: Iterable[Customer]) -> HistoryVec
     return out
 
 
+PRAISE_NEIGHBOURS = 2
+
+
 class Judge:
     """Advocacy and complaint, told from paired examples (embedded once per process)."""
 
@@ -136,4 +139,17 @@ class Judge:
         if vector is None:
             return False
         lean, _ = self._lean("complaint", lexicon().complaints, vector[None, :])
-        return bool(lean[0] >= COMPLAINT_LEAN)
+        if lean[0] < COMPLAINT_LEAN:
+            return False
+        # Praise on a subject complaints are about ("the new brakes are brilliant") leans to them too: a line
+        # closer to thanks and praise than to any complaint is none (services/reading.py does the same).
+        sides = self._pair_vectors("complaint", lexicon().complaints)
+        if "praise" not in self._sides and self.meaning is not None:
+            praise = self.meaning.vectors(list(lexicon().praise))
+            self._sides["praise"] = (praise, praise)
+        if sides is None or "praise" not in self._sides:
+            return True
+        k = PRAISE_NEIGHBOURS
+        praised = np.sort(self._sides["praise"][0] @ vector)[-k:].mean()
+        bad = np.sort(sides[0] @ vector)[-k:].mean()
+        return bool(praised < bad)
