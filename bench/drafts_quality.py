@@ -25,23 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import Settings
-from bot.services.container import build_services
-from tests.scenarios import FOLDERS, HARD, Ask, Folder, ask_args, judge, load_folders
+from tests.scenarios import FOLDERS, HARD, Ask, Folder, answer_json, judge, load_folders, served
 
 
 def run_folder(folder: Folder) -> list[tuple[Ask, dict[str, bool], dict[str, object]]]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{folder.name}-"))
     try:
-        shutil.copytree(folder.knowledge, work / "knowledge")
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, knowledge_dir=work / "knowledge", chroma_path=work / "index", rapport_today=folder.today
-        )
-        services = build_services(settings)
-        services.knowledge.sync()
+        services = served(folder, work)
         results = []
         for ask in folder.asks:
-            answer = services.assistant.ask(ask.question, **ask_args(ask)).model_dump(mode="json")
+            answer = answer_json(services, ask)
             results.append((ask, judge(answer, ask.expect), answer))
         return results
     finally:

@@ -7,11 +7,15 @@ shares the issue asks for: facts in drafts, intent right, customer questions blo
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from bot.services.container import Services
 
 FOLDERS = Path(__file__).parent / "folders"
 # Checks that are rules (consent, privacy, honesty, identity): every one must hold in every run.
@@ -58,6 +62,25 @@ def load_folders(root: Path = FOLDERS) -> list[Folder]:
                 )
         folders.append(folder)
     return folders
+
+
+def served(folder: Folder, work: Path) -> Services:
+    """The folder copied into `work`, indexed, with its date pinned: the services `rapport ask` uses."""
+    from bot.config import Settings
+    from bot.services.container import build_services
+
+    shutil.copytree(folder.knowledge, work / "knowledge")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, knowledge_dir=work / "knowledge", chroma_path=work / "index", rapport_today=folder.today
+    )
+    services = build_services(settings)
+    services.knowledge.sync()
+    return services
+
+
+def answer_json(services: Services, ask: Ask) -> dict[str, Any]:
+    """What `rapport ask --json` prints for this request."""
+    return services.assistant.ask(ask.question, **ask_args(ask)).model_dump(mode="json")
 
 
 def ask_args(ask: Ask) -> dict[str, Any]:

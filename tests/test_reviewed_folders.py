@@ -9,7 +9,6 @@ reply to a remark from last year, a late reply that thanks them for getting in t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 
 from bot.config import Settings
 from bot.services.container import build_services
-from tests.scenarios import Ask, ask_args, judge, load_folders
+from tests.scenarios import Ask, answer_json, judge, load_folders, served
 
 FOLDERS = load_folders(Path(__file__).parent / "reviewed")
 ASKS = [(folder, ask) for folder in FOLDERS for ask in folder.asks]
@@ -27,17 +26,9 @@ ASKS = [(folder, ask) for folder in FOLDERS for ask in folder.asks]
 def answers(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for folder in FOLDERS:
-        work = tmp_path_factory.mktemp(folder.name)
-        shutil.copytree(folder.knowledge, work / "knowledge")
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, knowledge_dir=work / "knowledge", chroma_path=work / "index", rapport_today=folder.today
-        )
-        services = build_services(settings)
-        services.knowledge.sync()
+        services = served(folder, tmp_path_factory.mktemp(folder.name))
         for ask in folder.asks:
-            out[folder.name, ask.question] = services.assistant.ask(ask.question, **ask_args(ask)).model_dump(
-                mode="json"
-            )
+            out[folder.name, ask.question] = answer_json(services, ask)
     return out
 
 

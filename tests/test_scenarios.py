@@ -9,18 +9,16 @@ stated, request read right) is held to a floor here and measured by bench/drafts
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.services.cadence import contact_state
-from bot.services.container import Services, build_services
+from bot.services.container import Services
 from bot.services.sentences import split_sentences
 from bot.services.text import words
-from tests.scenarios import Ask, Folder, ask_args, judge, load_folders
+from tests.scenarios import Ask, Folder, answer_json, judge, load_folders, served
 
 FOLDERS = load_folders()
 Run = list[tuple[Ask, dict[str, bool], dict[str, Any]]]
@@ -30,16 +28,10 @@ Run = list[tuple[Ask, dict[str, bool], dict[str, Any]]]
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Services, Run]]:
     out: dict[str, tuple[Services, Run]] = {}
     for folder in FOLDERS:
-        work = tmp_path_factory.mktemp(folder.name)
-        shutil.copytree(folder.knowledge, work / "knowledge")
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, knowledge_dir=work / "knowledge", chroma_path=work / "index", rapport_today=folder.today
-        )
-        services = build_services(settings)
-        services.knowledge.sync()
+        services = served(folder, tmp_path_factory.mktemp(folder.name))
         results: Run = []
         for ask in folder.asks:
-            answer = services.assistant.ask(ask.question, **ask_args(ask)).model_dump(mode="json")
+            answer = answer_json(services, ask)
             results.append((ask, judge(answer, ask.expect), answer))
         out[folder.name] = (services, results)
     return out
