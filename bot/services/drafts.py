@@ -85,16 +85,10 @@ def holding_reply(plan: DraftPlan) -> Draft:
 def apology(plan: DraftPlan, late: bool = False) -> str:
     """One apology: for the trouble, and for the wait when their message has waited (never two sentences)."""
     if plan.customer.segment == "b2b":
-        return (
-            "I'm sorry for the trouble this has caused, and for our slow reply."
-            if late
-            else ("I'm sorry for the trouble this has caused.")
-        )
-    return (
-        "I'm sorry about this, and for taking so long to reply."
-        if late
-        else ("I'm sorry about this, and thank you for letting us know.")
-    )
+        return "I'm sorry for the trouble this has caused" + (", and for our slow reply." if late else ".")
+    if late:
+        return "I'm sorry about this, and for taking so long to reply."
+    return "I'm sorry about this, and thank you for letting us know."
 
 
 def reply_body(plan: DraftPlan, short: bool) -> tuple[list[str], list[str]]:

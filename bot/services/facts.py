@@ -251,11 +251,17 @@ def asks_in(message: str) -> list[str]:
 def _clauses(sentence: str) -> list[str]:
     """A sentence cut before each 'and'/'or' that opens another indirect question (a wh-word, 'whether',
     'if'), when both sides are long enough to ask something."""
-    wh = "|".join(sorted(lexicon().wh_words, key=len, reverse=True))
-    parts = re.split(rf",?\s+(?:and|or)\s+(?=(?:{wh})\b)", sentence, flags=re.I)
+    parts = _second_question_re().split(sentence)
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [sentence]
     return [p.strip() for p in parts]
+
+
+@lru_cache(maxsize=1)
+def _second_question_re() -> re.Pattern[str]:
+    """'and'/'or' before a word that opens an indirect question (the reading's `wh_words`)."""
+    wh = "|".join(re.escape(w) for w in sorted(lexicon().wh_words, key=len, reverse=True))
+    return re.compile(rf",?\s+(?:and|or)\s+(?=(?:{wh})\b)", re.I)
 
 
 def _line_key(source: str) -> tuple[str, int]:

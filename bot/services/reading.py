@@ -384,10 +384,9 @@ class Reader:
         # Any lean to the complaints counts, close or not: the model tells subjects apart far better than
         # good news from bad ("went flat after the repair" / "collected the repaired bike"), and a reply to a
         # remark costs less than outreach over a problem left waiting. Praise closer than any complaint is none.
-        closest = COMPLAINT_NEIGHBOURS - 1
-        praised = np.sort(self.meaning.similarity([text], list(lexicon().praise))[0])[-closest:].mean()
-        bad = np.sort(self.meaning.similarity([text], [a for a, _ in lexicon().complaints])[0])[-closest:].mean()
-        return bool(praised < bad) and self.complaint(text, close=False)
+        praise = self.meaning.similarity([text], list(lexicon().praise))[0]
+        bad = self.meaning.similarity([text], [a for a, _ in lexicon().complaints])[0]
+        return not praised(praise, bad) and self.complaint(text, close=False)
 
     def complaint(self, text: str, close: bool = True) -> bool:
         """Their message reports something that went wrong. Each sentence is compared with complaints and
@@ -407,6 +406,16 @@ class Reader:
         lean = np.sort(bad, axis=1)[:, -k:].mean(axis=1) - np.sort(plain, axis=1)[:, -k:].mean(axis=1)
         # Closer to complaints than to their twins, and close to one at all (not noise between two far sets).
         return bool(((lean >= COMPLAINT_LEAN) & (bad.max(axis=1) >= (COMPLAINT_MIN if close else -1.0))).any())
+
+
+PRAISE_NEIGHBOURS = 2
+
+
+def praised(to_praise: np.ndarray, to_complaints: np.ndarray) -> bool:
+    """A text's similarities to the praise examples and to the complaints: closer to praise, it reports no
+    problem, however much it leans to the complaints' subjects ("the new brakes are brilliant")."""
+    k = PRAISE_NEIGHBOURS
+    return bool(np.sort(to_praise)[-k:].mean() >= np.sort(to_complaints)[-k:].mean())
 
 
 def key_words(text: str) -> frozenset[str]:

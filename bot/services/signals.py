@@ -21,7 +21,7 @@ import yaml
 from bot.knowledge.models import Customer, HistoryEntry
 from bot.services.knowledge import Snapshot
 from bot.services.meaning import Meaning, Vectors
-from bot.services.reading import lexicon
+from bot.services.reading import lexicon, praised
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: about 10x faster
 DATA = Path(__file__).parent / "data" / "stages.yaml"
@@ -96,15 +96,13 @@ def history_vectors(snap: Snapshot, customers: Iterable[Customer]) -> HistoryVec
     return out
 
 
-PRAISE_NEIGHBOURS = 2
-
-
 class Judge:
     """Advocacy and complaint, told from paired examples (embedded once per process)."""
 
     def __init__(self, meaning: Meaning | None) -> None:
         self.meaning = meaning
         self._sides: dict[str, tuple[Vectors, Vectors]] = {}
+        self._praise: Vectors | None = None
 
     def _pair_vectors(self, name: str, pairs: Pairs) -> tuple[Vectors, Vectors] | None:
         if self.meaning is None:
@@ -144,12 +142,8 @@ class Judge:
         # Praise on a subject complaints are about ("the new brakes are brilliant") leans to them too: a line
         # closer to thanks and praise than to any complaint is none (services/reading.py does the same).
         sides = self._pair_vectors("complaint", lexicon().complaints)
-        if "praise" not in self._sides and self.meaning is not None:
-            praise = self.meaning.vectors(list(lexicon().praise))
-            self._sides["praise"] = (praise, praise)
-        if sides is None or "praise" not in self._sides:
+        if sides is None or self.meaning is None:
             return True
-        k = PRAISE_NEIGHBOURS
-        praised = np.sort(self._sides["praise"][0] @ vector)[-k:].mean()
-        bad = np.sort(sides[0] @ vector)[-k:].mean()
-        return bool(praised < bad)
+        if self._praise is None:
+            self._praise = self.meaning.vectors(list(lexicon().praise))
+        return not praised(self._praise @ vector, sides[0] @ vector)
